@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATES := $(notdir $(wildcard raw/????-??-??))
+
+.PHONY: run test install bench-quality bench-throughput clean-output
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	# pip 23.2.1 cannot resolve trafilatura's lxml[html-clean] extra: upgrade first.
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@for d in $(DATES); do \
+	  echo "== CleanPartition --date $$d"; \
+	  $(BIN)/luigi --module tasks CleanPartition --date $$d --local-scheduler || exit 1; \
+	done
+	@echo "clean output under clean/: ls clean/*/"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench-quality: install
+	$(BIN)/python benchmarks/quality.py
+
+bench-throughput: install
+	$(BIN)/python benchmarks/throughput.py
+
+clean-output:
+	rm -rf clean/

@@ -1,0 +1,90 @@
+"""Batches: many input files → cleaned and rejected documents, with counts.
+
+Used by the CLI and the Luigi shard tasks alike; the caller owns the output files.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .clean import clean_document
+from .config import CleanConfig
+from .document import Document
+from .readers import iter_documents
+from .writers import UniqueIds
+
+
+@dataclass
+class BatchStats:
+    inputs: int = 0
+    cleaned: int = 0
+    rejected: int = 0
+    rejected_by_reason: Counter = field(default_factory=Counter)
+    removed_by_reason: Counter = field(default_factory=Counter)
+    capped: Counter = field(default_factory=Counter)
+    langs: Counter = field(default_factory=Counter)
+
+    def add(self, doc: Document) -> None:
+        self.inputs += 1
+        self.capped.update(doc.capped)
+        if doc.rejected:
+            self.rejected += 1
+            self.rejected_by_reason[doc.error] += 1
+            return
+        self.cleaned += 1
+        self.langs[doc.lang] += 1
+        self.removed_by_reason.update(d.reason or "boilerplate" for d in doc.decisions if not d.keep)
+
+    def merge(self, other: dict) -> None:
+        """Add counts saved by ``as_dict`` (e.g. one shard's stats file)."""
+        for name in ("inputs", "cleaned", "rejected"):
+            setattr(self, name, getattr(self, name) + other.get(name, 0))
+        for name in ("rejected_by_reason", "removed_by_reason", "capped", "langs"):
+            getattr(self, name).update(other.get(name, {}))
+
+    def as_dict(self) -> dict:
+        return {
+            "inputs": self.inputs,
+            "cleaned": self.cleaned,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
+            "removed_by_reason": dict(sorted(self.removed_by_reason.items())),
+            "capped": dict(sorted(self.capped.items())),
+            "langs": dict(sorted(self.langs.items())),
+        }
+
+
+def relative_id(path: Path, base: Path | None) -> str:
+    """Path relative to ``base`` (posix), or the path itself when it lies outside ``base``."""
+    if base is not None:
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def iter_file_documents(path: Path, base: Path | None, cfg: CleanConfig, fmt: str = "auto") -> Iterator[Document]:
+    """Documents of one file; an unreadable file becomes one rejected Document."""
+    doc_id = relative_id(path, base)
+    try:
+        yield from iter_documents(path, doc_id=doc_id, cfg=cfg, fmt=fmt)
+    except OSError as exc:
+        yield Document(id=doc_id, source=str(path), error="unreadable", detail=f"{type(exc).__name__}: {exc.strerror or exc}")
+
+
+def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stats: BatchStats,
+                ids: UniqueIds | None = None) -> Iterator[Document]:
+    """Clean every document of every file, in order; each comes out cleaned or rejected, never lost."""
+    ids = ids or UniqueIds()
+    for path in paths:
+        for doc in iter_file_documents(path, base, cfg):
+            try:
+                clean_document(doc, cfg)
+            except Exception as exc:  # one bad document never stops a batch
+                doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
+            doc.id = ids.claim(doc.id) if not doc.rejected else doc.id
+            stats.add(doc)
+            yield doc

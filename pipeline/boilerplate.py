@@ -1,0 +1,95 @@
+"""Label every line (kept, or removed with a reason and rule id), then cut.
+
+Order matters (jusText issue 54): phrase rules decide first and their labels are
+fixed; the statistical labeller in ``classify`` only decides the lines left open,
+and can use the rule labels as context.
+"""
+from __future__ import annotations
+
+import re
+
+from .classify import label_lines, rejoin
+from .config import CleanConfig
+from .document import Decision
+from .rules import RuleSet
+
+_WORDS = re.compile(r"\w+")
+_TERMINAL = re.compile(r"[.!?…:;。！？»”\"')\]]$")
+
+
+def _norm_key(line: str) -> str:
+    """Key for comparing lines: lower-case words only (for titles and site profiles)."""
+    return " ".join(_WORDS.findall(line.lower()))
+
+
+def _looks_like_headline(line: str) -> bool:
+    words = len(_WORDS.findall(line))
+    return 2 <= words <= 30 and not re.search(r"[.;:,]$", line)
+
+
+def apply_rules(lines: list[str], rules: RuleSet, cfg: CleanConfig) -> list[Decision | None]:
+    """Hard labels from phrase rules and the site profile; None where no rule fired."""
+    fixed: list[Decision | None] = [None] * len(lines)
+    total = sum(len(l) for l in lines) or 1
+    seen = 0
+    cut_from: tuple[int, str, str] | None = None
+    for i, line in enumerate(lines):
+        seen += len(line)
+        if cfg.site_profile and _norm_key(line) in cfg.site_profile:
+            fixed[i] = Decision(line, False, "site_boilerplate", "site_profile")
+            continue
+        rule = rules.match(line)
+        if rule is None:
+            continue
+        fixed[i] = Decision(line, False, rule.reason, rule.id)
+        if rule.scope == "to_end" and (seen - len(line)) / total >= cfg.to_end_min_position:
+            cut_from = (i, rule.reason, rule.id)
+            break
+    if cut_from is not None:
+        start, reason, rule_id = cut_from
+        for j in range(start + 1, len(lines)):
+            own = rules.match(lines[j])  # name the more specific rule where one fires
+            fixed[j] = Decision(lines[j], False, *((own.reason, own.id) if own else (reason, rule_id)))
+    return fixed
+
+
+def split_title(lines: list[str], fixed: list[Decision | None], title: str | None) -> str | None:
+    """Mark headline lines as removed (reason ``title``) and return the title.
+
+    With a known title, every line equal to it (or to its longest part, for
+    "Headline - Site Name" page titles) goes. Without one, the first open line
+    that reads like a headline becomes the title when prose follows it.
+    """
+    if title:
+        keys = {_norm_key(title)}
+        parts = re.split(r"\s+[|–—-]\s+|\s+[»:]\s+", title)
+        longest = max(parts, key=len)
+        if len(_WORDS.findall(longest)) >= 3:
+            keys.add(_norm_key(longest))
+        for i, line in enumerate(lines):
+            if fixed[i] is None and _norm_key(line) in keys:
+                fixed[i] = Decision(line, False, "title", "title.match")
+        return title
+    open_idx = [i for i, f in enumerate(fixed) if f is None]
+    if len(open_idx) >= 2:
+        first, nxt = open_idx[0], open_idx[1]
+        if _looks_like_headline(lines[first]) and len(_WORDS.findall(lines[nxt])) > len(
+            _WORDS.findall(lines[first])
+        ):
+            fixed[first] = Decision(lines[first], False, "title", "title.first_line")
+            return lines[first]
+    return None
+
+
+def strip_boilerplate(
+    lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None = None
+) -> tuple[list[Decision], str | None]:
+    """Decide every line; returns the decisions (in order) and the document title."""
+    lines = rejoin(lines)
+    fixed = apply_rules(lines, rules, cfg)
+    title = split_title(lines, fixed, title)
+    if cfg.statistical:
+        decisions = label_lines(lines, fixed, cfg, title=title)
+    else:
+        decisions = [f if f is not None else Decision(l, True) for l, f in zip(lines, fixed)]
+    return decisions, title

@@ -1,0 +1,94 @@
+"""clean_document: one Document from raw input to clean, language-tagged text."""
+from __future__ import annotations
+
+from importlib import metadata as _metadata
+from typing import Any
+
+from .boilerplate import strip_boilerplate
+from .config import CleanConfig
+from .document import Document
+from .extract import extract_html
+from .language import detect_language
+from .normalize import split_lines
+from .rules import RuleSet, load_rules
+
+try:
+    __version__ = _metadata.version("decruft")
+except _metadata.PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0+src"
+
+
+def rules_for(cfg: CleanConfig) -> RuleSet:
+    return load_rules(tuple(cfg.rules_dirs), frozenset(cfg.disabled_rules))
+
+
+def version_info(cfg: CleanConfig) -> dict[str, str]:
+    """What changes output: package version and the rules' content hash."""
+    return {"decruft": __version__, "rules": rules_for(cfg).version}
+
+
+def clean_document(doc: Document, cfg: CleanConfig | None = None) -> Document:
+    """Clean ``doc`` in place and return it; a document that cannot be cleaned gets ``error`` set."""
+    if doc.rejected:
+        return doc
+    cfg = cfg or CleanConfig()
+    raw = doc.raw
+    if len(raw) > cfg.max_document_chars:
+        raw = raw[: cfg.max_document_chars]
+        doc.capped.append("document_chars")
+    title = doc.title
+    if doc.kind == "html":
+        got = extract_html(raw, max_bytes=cfg.max_html_bytes, max_depth=cfg.max_html_depth)
+        if got.method != "trafilatura":
+            doc.capped.append(got.method) if got.method == "soup_capped" else None
+        doc.metadata.update({k: v for k, v in got.metadata.items() if k not in doc.metadata})
+        doc.metadata["extractor"] = got.method
+        title = title or got.title
+        raw = got.text
+    lines, cut = split_lines(raw, cfg.max_line_chars)
+    if cut:
+        doc.capped.append("line_chars")
+    decisions, title = strip_boilerplate(lines, rules_for(cfg), cfg, title=title)
+    kept = [d.text for d in decisions if d.keep]
+    doc.decisions = decisions
+    doc.title = title.strip() if title else None
+    doc.text = "\n\n".join(kept)
+    doc.stats = {
+        "chars_in": len(doc.raw),
+        "chars_out": len(doc.text),
+        "lines_in": len(lines),
+        "lines_kept": len(kept),
+        "lines_removed": len(decisions) - len(kept),
+    }
+    doc.lang, doc.lang_score = detect_language(
+        doc.text, sample_chars=cfg.lang_sample_chars, min_letters=cfg.lang_min_letters,
+        min_score=cfg.lang_min_score, seed=cfg.lang_seed,
+    )
+    if len(doc.text) < cfg.min_output_chars:
+        doc.error = "empty_after_cleaning"
+        doc.detail = f"nothing left after cleaning ({len(decisions)} lines removed)"
+    return doc
+
+
+def _clean(raw: str, kind: str, cfg: CleanConfig | None, fields: dict[str, Any]) -> dict[str, Any]:
+    cfg = cfg or CleanConfig()
+    known = {k: fields.pop(k) for k in ("id", "source", "url", "title") if k in fields}
+    doc = Document(
+        id=str(known.get("id", "doc")), source=str(known.get("source", "<memory>")),
+        url=known.get("url"), title=known.get("title"), kind=kind, raw=raw, metadata=dict(fields),
+    )
+    clean_document(doc, cfg)
+    record = doc.to_record(version_info(cfg))
+    if doc.rejected:
+        record["error"] = doc.to_reject(record["version"])["error"]
+    return record
+
+
+def clean_text(text: str, cfg: CleanConfig | None = None, **fields: Any) -> dict[str, Any]:
+    """Clean one plain-text dump; ``fields`` (id, source, url, title, anything else → metadata)."""
+    return _clean(text, "text", cfg, fields)
+
+
+def clean_html(html: str, cfg: CleanConfig | None = None, **fields: Any) -> dict[str, Any]:
+    """Clean one HTML page: trafilatura's main text, then the same cleaning as ``clean_text``."""
+    return _clean(html, "html", cfg, fields)

@@ -1,0 +1,48 @@
+"""CleanConfig: every knob of the cleaning library, once, with its default.
+
+Library code takes a ``CleanConfig``; it never reads ``luigi.cfg`` or the
+environment. The task layer and the CLI build one and pass it in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    # --- input bounds -----------------------------------------------------
+    max_input_bytes: int = 20_000_000
+    """Bytes read from one file (after gzip); longer input is truncated and counted as capped."""
+    max_document_chars: int = 2_000_000
+    """Characters of one document kept for cleaning; the rest is dropped and counted as capped."""
+    max_line_chars: int = 20_000
+    """A longer single line is cut to this length (a 5 MB line is not prose)."""
+    max_html_bytes: int = 5_000_000
+    """HTML longer than this is not given to trafilatura; the BeautifulSoup fallback reads it."""
+    max_html_depth: int = 2_000
+    """HTML nested deeper than this (counted from tags) skips trafilatura and lxml."""
+
+    # --- language ---------------------------------------------------------
+    lang_sample_chars: int = 2_000
+    """Characters of clean text given to langdetect (bounded cost per document)."""
+    lang_min_letters: int = 20
+    """Fewer letters than this in the sample: language is ``und``."""
+    lang_min_score: float = 0.60
+    """Best langdetect probability below this: language is ``und``."""
+    lang_seed: int = 0
+    """Seed for langdetect, so the same text gives the same answer in every process."""
+
+    # --- boilerplate ------------------------------------------------------
+    rules_dirs: tuple[Path, ...] = ()
+    """Extra folders of user rule files (*.toml), merged with the built-in ones."""
+    disabled_rules: frozenset[str] = field(default_factory=frozenset)
+    """Rule ids switched off (built-in or user)."""
+    to_end_min_position: float = 0.5
+    """A ``to_end`` rule cuts the rest of the text only when it fires past this share of the text."""
+    statistical: bool = True
+    """Run the line classifier after the phrase rules (off: rules only)."""
+    site_profile: frozenset[str] = field(default_factory=frozenset)
+    """Normalized lines learned as boilerplate for this document's site."""
+    min_output_chars: int = 1
+    """A document whose clean text is shorter than this is rejected (``empty_after_cleaning``)."""

@@ -1,0 +1,119 @@
+"""Bytes to text: BOMs, UTF-16 without BOM, declared HTML charsets, then detection.
+
+Rejections raise ``InputError`` with a short machine reason (``empty``, ``binary``,
+``unsupported_format``, ``undecodable``) and one human line.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+
+class InputError(ValueError):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+# Formats we do not read, by their magic bytes.
+_MAGIC = {
+    b"%PDF": "PDF document",
+    b"PK\x03\x04": "ZIP archive (docx/xlsx/epub?)",
+    b"\x89PNG": "PNG image",
+    b"GIF8": "GIF image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"\x7fELF": "ELF executable",
+    b"\x1f\x8b": "gzip data without a .gz name",
+    b"BZh": "bzip2 data",
+    b"\xfd7zXZ": "xz data",
+    b"7z\xbc\xaf": "7z archive",
+    b"Rar!": "RAR archive",
+    b"OggS": "Ogg media",
+    b"ID3": "MP3 audio",
+    b"\x00\x00\x00\x18ftyp": "MP4 video",
+    b"\x00\x00\x00\x20ftyp": "MP4 video",
+    b"\xd0\xcf\x11\xe0": "MS Office document",
+    b"RIFF": "RIFF media",
+}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]{2,40})""", re.I)
+_CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even_nul = sample[0::2].count(0) / len(sample[0::2])
+    odd_nul = sample[1::2].count(0) / len(sample[1::2])
+    if odd_nul > 0.3 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.3 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The ``<meta charset>`` of an HTML page, if it names a codec Python knows."""
+    m = _META_CHARSET.search(data[:8192])
+    if not m:
+        return None
+    name = m.group(1).decode("ascii", "ignore")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
+    """Decode ``data``; returns (text, encoding name). Raises InputError."""
+    if not data.strip():
+        raise InputError("empty", "empty or whitespace-only input")
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise InputError("unsupported_format", f"not text: {what}")
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(name)
+            except UnicodeDecodeError as exc:
+                raise InputError("undecodable", f"bad {name} after its BOM: {exc}") from None
+            return text.lstrip("\ufeff"), name
+    wide = _utf16_without_bom(data)
+    if wide:
+        try:
+            return data.decode(wide), wide
+        except UnicodeDecodeError:
+            pass
+    sample = data[:65536]
+    control = sum(sample.count(b) for b in _CONTROL_BYTES)
+    if control / len(sample) > 0.05:
+        raise InputError("binary", f"binary data: {control} control bytes in the first {len(sample)}")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if html:
+        declared = declared_charset(data)
+        if declared and declared not in ("utf-8", "utf-16", "utf-32"):
+            try:
+                return data.decode(declared), declared
+            except UnicodeDecodeError:
+                pass
+    best = from_bytes(data[:200_000]).best()
+    if best is None or best.encoding is None:
+        raise InputError("undecodable", "no text encoding fits these bytes")
+    try:
+        return data.decode(best.encoding), best.encoding
+    except UnicodeDecodeError:
+        # The sample fitted, the rest does not: keep what decodes, mark the damage.
+        return data.decode(best.encoding, errors="replace"), best.encoding

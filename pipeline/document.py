@@ -1,0 +1,77 @@
+"""Document: one input article on its way through the pipeline.
+
+``to_record`` is the output schema, in one place (README documents it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened to one input line: kept, or removed with a reason and the deciding rule."""
+
+    text: str
+    keep: bool
+    reason: str | None = None  # e.g. "donation_appeal", "photo_credit", "title"
+    rule: str | None = None  # rule id or feature name that decided
+
+
+@dataclass
+class Document:
+    id: str
+    source: str
+    kind: str = "text"  # text | html
+    raw: str = ""  # decoded input text (or HTML) before cleaning
+    url: str | None = None
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # set by cleaning
+    text: str = ""
+    lang: str = "und"
+    lang_score: float = 0.0
+    decisions: list[Decision] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+    capped: list[str] = field(default_factory=list)
+    # set when the document cannot be cleaned
+    error: str | None = None  # short machine reason, e.g. "binary", "empty"
+    detail: str | None = None  # one human line
+
+    @property
+    def rejected(self) -> bool:
+        return self.error is not None
+
+    def removed(self) -> list[dict[str, str]]:
+        return [
+            {"reason": d.reason or "boilerplate", "rule": d.rule or "", "text": d.text}
+            for d in self.decisions
+            if not d.keep
+        ]
+
+    def to_record(self, version: dict[str, str]) -> dict[str, Any]:
+        """The clean-output record (one JSON object per document)."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "url": self.url,
+            "title": self.title,
+            "lang": self.lang,
+            "lang_score": self.lang_score,
+            "text": self.text,
+            "removed": self.removed(),
+            "stats": dict(self.stats, capped=list(self.capped)),
+            "metadata": self.metadata,
+            "version": version,
+        }
+
+    def to_reject(self, version: dict[str, str]) -> dict[str, Any]:
+        """The rejects-file record: where it came from and why it was not cleaned."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "reason": self.error,
+            "error": self.detail or self.error,
+            "url": self.url,
+            "version": version,
+        }

@@ -1,0 +1,82 @@
+"""Named, small text fixes: each repairs; none restyles.
+
+ftfy repairs mojibake but its quote straightening and width folding would damage
+curly quotes and CJK punctuation, so only its repairing fixes are switched on,
+and only for text that looks broken (``ftfy.badness.is_bad``) — most text is not.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import ftfy
+from ftfy.badness import is_bad
+
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,  # done below, for every text
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,  # done below
+    normalization=None,
+    explain=False,
+)
+
+# Dropped: soft hyphen, zero-width space, word joiner, BOM, other invisible format chars.
+# Kept: ZWNJ (U+200C) and ZWJ (U+200D) — they carry meaning in Persian, Indic scripts and emoji.
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff\u180e\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 control characters other than tab and newline.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
+_STRAY_TAG = re.compile(
+    r"</?(?:a|b|i|u|em|strong|span|div|p|br|hr|img|font|small|sup|sub|li|ul|ol|h[1-6]|blockquote|figure|figcaption|script|style|iframe|section|article|header|footer|nav|table|tr|td|th|tbody|thead)\b[^<>]{0,500}>",
+    re.IGNORECASE,
+)
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo double-encoding (``Ã©`` → ``é``, ``â€™`` → ``’``) where the text looks broken."""
+    if text.isascii() or not is_bad(text):
+        return text
+    return ftfy.fix_text(text, config=_FTFY)
+
+
+def unescape_entities(text: str) -> str:
+    """``&amp;`` → ``&``, ``&#8217;`` → ``’`` (twice, for double-escaped ``&amp;amp;``)."""
+    for _ in range(2):
+        if "&" not in text or not _ENTITY.search(text):
+            break
+        text = html.unescape(text)
+    return text
+
+
+def strip_stray_tags(text: str) -> str:
+    """Remove HTML tags left in text (``<b>``, ``</p>``, ``<br/>``); keep ``a < b`` comparisons."""
+    if "<" not in text:
+        return text
+    return _STRAY_TAG.sub(" ", text)
+
+
+def normalize_text(text: str) -> str:
+    """All fixes, in order; returns text with one paragraph per line, no blank lines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = repair_mojibake(text)
+    text = unescape_entities(text)
+    text = strip_stray_tags(text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    text = unicodedata.normalize("NFC", text)
+    text = _HORIZONTAL_SPACE.sub(" ", text)
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+def split_lines(text: str, max_line_chars: int) -> tuple[list[str], bool]:
+    """Normalized lines, each cut to ``max_line_chars``; the flag says whether any was cut."""
+    lines = normalize_text(text).split("\n") if text else []
+    lines = [l for l in lines if l]
+    capped = any(len(l) > max_line_chars for l in lines)
+    if capped:
+        lines = [l[:max_line_chars] for l in lines]
+    return lines, capped

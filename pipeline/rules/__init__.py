@@ -1,0 +1,166 @@
+"""Phrase rules as data: ``*.toml`` files per language, compiled once.
+
+Each file holds ``[[rule]]`` tables::
+
+    [[rule]]
+    id = "donation.en.favor_to_ask"     # unique; shown in ``removed[].rule``
+    reason = "donation_appeal"           # shown in ``removed[].reason``
+    scope = "to_end"                     # "line" (default) or "to_end": this line and all after it
+    pattern = '^\\W*we have a small favou?r to ask\\b'
+    max_words = 60                       # optional: longer lines never match
+    case = "insensitive"                 # default; or "sensitive"
+    matches = ["… we have a small favor to ask. As you may have heard, …"]
+    keeps = ["The minister said he had a small favor to ask of Moscow."]
+
+A file may set ``lang = "en"`` at the top (``"*"`` for language-independent rules).
+``matches`` and ``keeps`` are checked by the test suite for every rule.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+BUILTIN_DIR = Path(__file__).parent
+SCOPES = ("line", "to_end")
+_WORD = re.compile(r"\w+")
+
+
+class RuleError(ValueError):
+    """A rule file is malformed (message names the file and rule)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    reason: str
+    pattern: re.Pattern[str]
+    scope: str = "line"
+    max_words: int | None = None
+    lang: str = "*"
+    matches: tuple[str, ...] = ()
+    keeps: tuple[str, ...] = ()
+    origin: str = ""
+
+    def applies(self, line: str, words: int | None = None) -> bool:
+        if self.max_words is not None:
+            if words is None:
+                words = len(_WORD.findall(line))
+            if words > self.max_words:
+                return False
+        return self.pattern.search(line) is not None
+
+
+def _compile(raw: str, case: str, where: str) -> tuple[re.Pattern[str], str, int]:
+    flags = re.IGNORECASE if case == "insensitive" else 0
+    if raw.startswith("(?i)"):
+        raw, flags = raw[4:], re.IGNORECASE
+    try:
+        compiled = re.compile(raw, flags)
+    except re.error as exc:
+        raise RuleError(f"{where}: bad pattern: {exc}") from None
+    if compiled.groups and re.search(r"\\[1-9]", raw):
+        raise RuleError(f"{where}: numbered back-references are not supported; use (?P<name>…)")
+    return compiled, raw, flags
+
+
+def _parse_file(path: Path) -> tuple[list[tuple[Rule, str, int]], bytes]:
+    data = path.read_bytes()
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: {exc}") from None
+    lang = doc.get("lang", "*")
+    out = []
+    for n, entry in enumerate(doc.get("rule", [])):
+        where = f"{path.name} rule #{n} ({entry.get('id', '?')})"
+        missing = {"id", "reason", "pattern"} - entry.keys()
+        if missing:
+            raise RuleError(f"{where}: missing {sorted(missing)}")
+        scope = entry.get("scope", "line")
+        if scope not in SCOPES:
+            raise RuleError(f"{where}: scope must be one of {SCOPES}")
+        compiled, raw, flags = _compile(entry["pattern"], entry.get("case", "insensitive"), where)
+        rule = Rule(
+            id=entry["id"],
+            reason=entry["reason"],
+            pattern=compiled,
+            scope=scope,
+            max_words=entry.get("max_words"),
+            lang=entry.get("lang", lang),
+            matches=tuple(entry.get("matches", ())),
+            keeps=tuple(entry.get("keeps", ())),
+            origin=str(path),
+        )
+        out.append((rule, raw, flags))
+    return out, data
+
+
+class RuleSet:
+    """All active rules, with one combined regex so a line costs one search."""
+
+    def __init__(self, rules: list[tuple[Rule, str, int]], version: str):
+        self.rules = [r for r, _, _ in rules]
+        self.version = version
+        parts = []
+        for i, (_, raw, flags) in enumerate(rules):
+            prefix = "(?i:" if flags & re.IGNORECASE else "(?:"
+            parts.append(f"(?P<r{i}>{prefix}{raw}))")
+        self._combined = re.compile("|".join(parts)) if parts else None
+        self._by_group = {f"r{i}": rule for i, rule in enumerate(self.rules)}
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def match(self, line: str) -> Rule | None:
+        """The first rule (in file order) that removes ``line``, or None."""
+        if self._combined is None:
+            return None
+        m = self._combined.search(line)
+        if m is None:
+            return None
+        words = len(_WORD.findall(line))
+        rule = self._by_group[m.lastgroup]
+        if rule.applies(line, words):
+            return rule
+        # The leftmost hit was vetoed by its length guard; another rule may still apply.
+        for rule in self.rules:
+            if rule.applies(line, words):
+                return rule
+        return None
+
+
+def rule_files(extra_dirs: Iterable[Path] = ()) -> list[Path]:
+    files = sorted(BUILTIN_DIR.glob("*.toml"))
+    for d in extra_dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise RuleError(f"rules folder not found: {d}")
+        files.extend(sorted(d.glob("*.toml")))
+    return files
+
+
+@lru_cache(maxsize=8)
+def load_rules(extra_dirs: tuple[Path, ...] = (), disabled: frozenset[str] = frozenset()) -> RuleSet:
+    """Load built-in rules plus user folders; later files may not reuse an id."""
+    entries: list[tuple[Rule, str, int]] = []
+    seen: dict[str, str] = {}
+    digest = hashlib.sha256()
+    for path in rule_files(extra_dirs):
+        parsed, data = _parse_file(path)
+        digest.update(path.name.encode() + b"\0" + data)
+        for rule, raw, flags in parsed:
+            if rule.id in seen:
+                raise RuleError(f"{path.name}: rule id {rule.id!r} already defined in {seen[rule.id]}")
+            seen[rule.id] = path.name
+            if rule.id not in disabled:
+                entries.append((rule, raw, flags))
+    unknown = disabled - seen.keys()
+    if unknown:
+        raise RuleError(f"cannot disable unknown rule ids: {sorted(unknown)}")
+    digest.update(",".join(sorted(disabled)).encode())
+    return RuleSet(entries, digest.hexdigest()[:12])

@@ -1,0 +1,188 @@
+"""Luigi tasks over ``pipeline``: CleanFile, CleanShard and CleanPartition.
+
+Layout of one partition, ``<clean_root>/<date>/``::
+
+    part-00000.jsonl ...   clean records (glob ``part-*.jsonl`` reads exactly the data)
+    _rejects.jsonl         one line per input document that could not be cleaned
+    _SUCCESS.json          counts; written last, so its presence means "complete"
+    _shards/               per-shard rejects and counts (what _SUCCESS.json sums)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import luigi
+
+from pipeline.batch import BatchStats, clean_files
+from pipeline.clean import version_info
+from pipeline.readers import is_supported  # noqa: F401  (re-exported for users of the task layer)
+from pipeline.writers import UniqueIds, dumps
+
+from .config import decruft
+
+
+def list_inputs(folder: Path) -> list[Path]:
+    """Every input file under ``folder``, sorted; hidden files and ``_MARKERS`` are not inputs."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        found.extend(Path(dirpath, f) for f in filenames if not f.startswith((".", "_")))
+    return sorted(found)
+
+
+def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[Path]]:
+    """Consecutive files grouped into shards of at most ``max_files`` files / ``max_bytes`` bytes."""
+    shards: list[list[Path]] = []
+    current: list[Path] = []
+    size = 0
+    for path in files:
+        try:
+            n = path.stat().st_size
+        except OSError:
+            n = 0
+        if current and (len(current) >= max_files or size + n > max_bytes):
+            shards.append(current)
+            current, size = [], 0
+        current.append(path)
+        size += n
+    if current:
+        shards.append(current)
+    return shards
+
+
+def write_batch(paths, base, records_target, rejects_target, stats_target, extra: dict) -> BatchStats:
+    """Clean ``paths`` and write records, rejects, then counts — each atomically."""
+    cfg = decruft().clean_config()
+    version = version_info(cfg)
+    stats = BatchStats()
+    with rejects_target.open("w") as rejects, records_target.open("w") as records:
+        for doc in clean_files(paths, base, cfg, stats, UniqueIds()):
+            if doc.rejected:
+                rejects.write(dumps(doc.to_reject(version)) + "\n")
+            else:
+                records.write(dumps(doc.to_record(version)) + "\n")
+    with stats_target.open("w") as fh:
+        json.dump(dict(extra, **stats.as_dict(), version=version), fh, ensure_ascii=False, indent=1)
+    return stats
+
+
+class CleanShard(luigi.Task):
+    """One shard of a day's partition: a fixed list of input files → ``part-NNNNN.jsonl``."""
+
+    date = luigi.DateParameter()
+    index = luigi.IntParameter()
+    files = luigi.ListParameter(significant=True, visibility=luigi.parameter.ParameterVisibility.PRIVATE)
+
+    def partition_dir(self) -> Path:
+        return Path(decruft().clean_root) / self.date.isoformat()
+
+    def output(self):
+        out = self.partition_dir()
+        name = f"part-{self.index:05d}"
+        return {
+            "records": luigi.LocalTarget(out / f"{name}.jsonl"),
+            "rejects": luigi.LocalTarget(out / "_shards" / f"{name}.rejects.jsonl"),
+            "stats": luigi.LocalTarget(out / "_shards" / f"{name}.stats.json"),
+        }
+
+    def run(self):
+        out = self.output()
+        base = Path(decruft().raw_root) / self.date.isoformat()
+        stats = write_batch([Path(p) for p in self.files], base, out["records"], out["rejects"],
+                            out["stats"], {"shard": self.index, "files": len(self.files)})
+        self.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected")
+
+
+class CleanPartition(luigi.Task):
+    """Every dump under ``<raw_root>/<date>/`` → ``<clean_root>/<date>/`` (see module doc)."""
+
+    date = luigi.DateParameter(default=dt.date.today())
+
+    def raw_dir(self) -> Path:
+        return Path(decruft().raw_root) / self.date.isoformat()
+
+    def requires(self):
+        cfg = decruft()
+        raw = self.raw_dir()
+        if not raw.is_dir():
+            return []
+        shards = plan_shards(list_inputs(raw), cfg.shard_max_files, cfg.shard_max_bytes)
+        return [CleanShard(date=self.date, index=i, files=[str(p) for p in s]) for i, s in enumerate(shards)]
+
+    def output(self):
+        return luigi.LocalTarget(Path(decruft().clean_root) / self.date.isoformat() / "_SUCCESS.json")
+
+    def run(self):
+        if not self.raw_dir().is_dir():
+            raise FileNotFoundError(f"no raw partition folder {self.raw_dir()}")
+        shards = self.requires()
+        out_dir = Path(self.output().path).parent
+        for stale in sorted(out_dir.glob("part-*.jsonl")):
+            if stale.name not in {Path(s.output()["records"].path).name for s in shards}:
+                stale.unlink()  # left by an earlier plan of this partition with more shards
+        self._make_ids_unique(shards)
+        total = BatchStats()
+        with luigi.LocalTarget(out_dir / "_rejects.jsonl").open("w") as rejects:
+            for shard in shards:
+                with shard.output()["rejects"].open("r") as fh:
+                    for line in fh:
+                        rejects.write(line)
+                with shard.output()["stats"].open("r") as fh:
+                    total.merge(json.load(fh))
+        counts = total.as_dict()
+        if counts["inputs"] != counts["cleaned"] + counts["rejected"]:
+            raise RuntimeError(f"lost documents: {counts}")
+        summary = {
+            "date": self.date.isoformat(),
+            "raw_dir": str(self.raw_dir()),
+            "shards": len(shards),
+            **counts,
+            "version": version_info(decruft().clean_config()),
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        with self.output().open("w") as fh:
+            json.dump(summary, fh, ensure_ascii=False, indent=1)
+        self.set_status_message(f"{counts['cleaned']} cleaned, {counts['rejected']} rejected")
+
+    @staticmethod
+    def _make_ids_unique(shards) -> None:
+        """Ids repeated across shards get ``~N`` (shards are cleaned apart); rewrites only shards that change."""
+        ids = UniqueIds()
+        for shard in shards:
+            target = shard.output()["records"]
+            with target.open("r") as fh:
+                records = [json.loads(line) for line in fh]
+            changed = False
+            for rec in records:
+                new = ids.claim(rec["id"])
+                if new != rec["id"]:
+                    rec["id"], changed = new, True
+            if changed:
+                with target.open("w") as fh:
+                    for rec in records:
+                        fh.write(dumps(rec) + "\n")
+
+
+class CleanFile(luigi.Task):
+    """One input file → ``<clean_root>/files/<name>.jsonl`` (+ ``.rejects.jsonl``, ``.stats.json``)."""
+
+    path = luigi.Parameter()
+
+    def output(self):
+        src = Path(self.path)
+        out = Path(decruft().clean_root) / "files"
+        return {
+            "records": luigi.LocalTarget(out / f"{src.name}.jsonl"),
+            "rejects": luigi.LocalTarget(out / f"{src.name}.rejects.jsonl"),
+            "stats": luigi.LocalTarget(out / f"{src.name}.stats.json"),
+        }
+
+    def run(self):
+        src = Path(self.path)
+        if not src.is_file():
+            raise FileNotFoundError(f"no such input file: {src}")
+        out = self.output()
+        write_batch([src], src.parent, out["records"], out["rejects"], out["stats"], {"file": str(src)})

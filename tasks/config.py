@@ -1,0 +1,28 @@
+"""The ``[decruft]`` section of luigi.cfg, folded into one CleanConfig for the library."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import luigi
+
+from pipeline.config import CleanConfig
+
+
+class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section name
+    """Settings for every decruft task; on the command line as ``--decruft-<name>``."""
+
+    raw_root = luigi.Parameter(default="raw", description="folder holding one sub-folder per day")
+    clean_root = luigi.Parameter(default="clean", description="where clean partitions are written")
+    shard_max_files = luigi.IntParameter(default=200, description="input files per shard task")
+    shard_max_bytes = luigi.IntParameter(default=64 * 2**20, description="input bytes per shard task")
+    rules_dir = luigi.Parameter(default="", description="folder of extra rule files (*.toml)")
+    disabled_rules = luigi.ListParameter(default=[], description="rule ids to switch off")
+    statistical = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+                                      description="run the line classifier after the phrase rules")
+
+    def clean_config(self) -> CleanConfig:
+        return CleanConfig(
+            rules_dirs=(Path(self.rules_dir),) if self.rules_dir else (),
+            disabled_rules=frozenset(self.disabled_rules),
+            statistical=self.statistical,
+        )
