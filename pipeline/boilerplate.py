@@ -11,7 +11,7 @@ import re
 from .classify import label_lines, rejoin
 from .config import CleanConfig
 from .document import Decision
-from .rules import RuleSet
+from .rules import Rule, RuleSet
 
 _WORDS = re.compile(r"\w+")
 _TERMINAL = re.compile(r"[.!?…:;。！？»”\"')\]]$")
@@ -27,7 +27,37 @@ def _looks_like_headline(line: str) -> bool:
     return 2 <= words <= 30 and not re.search(r"[.;:,]$", line)
 
 
-def apply_rules(lines: list[str], rules: RuleSet, cfg: CleanConfig) -> list[Decision | None]:
+def rejoin_unmatched(lines: list[str], rules: RuleSet) -> tuple[list[str], list[Rule | None]]:
+    """Re-join fragments, but only inside runs of lines no rule matched.
+
+    A line a rule removes ("Photo: …", "… we have a small favor to ask") must never be
+    glued to its neighbour. Returns the new lines and the rule each matches.
+    """
+    out_lines: list[str] = []
+    out_rules: list[Rule | None] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        originals = set(run)
+        for line in rejoin(run):
+            out_lines.append(line)
+            out_rules.append(None if line in originals else rules.match(line))
+        run.clear()
+
+    for line in lines:
+        rule = rules.match(line)
+        if rule is None:
+            run.append(line)
+            continue
+        flush()
+        out_lines.append(line)
+        out_rules.append(rule)
+    flush()
+    return out_lines, out_rules
+
+
+def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet,
+                cfg: CleanConfig) -> list[Decision | None]:
     """Hard labels from phrase rules and the site profile; None where no rule fired."""
     fixed: list[Decision | None] = [None] * len(lines)
     total = sum(len(l) for l in lines) or 1
@@ -38,7 +68,7 @@ def apply_rules(lines: list[str], rules: RuleSet, cfg: CleanConfig) -> list[Deci
         if cfg.site_profile and _norm_key(line) in cfg.site_profile:
             fixed[i] = Decision(line, False, "site_boilerplate", "site_profile")
             continue
-        rule = rules.match(line)
+        rule = matched[i]
         if rule is None:
             continue
         fixed[i] = Decision(line, False, rule.reason, rule.id)
@@ -48,7 +78,7 @@ def apply_rules(lines: list[str], rules: RuleSet, cfg: CleanConfig) -> list[Deci
     if cut_from is not None:
         start, reason, rule_id = cut_from
         for j in range(start + 1, len(lines)):
-            own = rules.match(lines[j])  # name the more specific rule where one fires
+            own = matched[j]  # name the more specific rule where one fires
             fixed[j] = Decision(lines[j], False, *((own.reason, own.id) if own else (reason, rule_id)))
     return fixed
 
@@ -85,8 +115,8 @@ def strip_boilerplate(
     lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None = None
 ) -> tuple[list[Decision], str | None]:
     """Decide every line; returns the decisions (in order) and the document title."""
-    lines = rejoin(lines)
-    fixed = apply_rules(lines, rules, cfg)
+    lines, matched = rejoin_unmatched(lines, rules)
+    fixed = apply_rules(lines, matched, rules, cfg)
     title = split_title(lines, fixed, title)
     if cfg.statistical:
         decisions = label_lines(lines, fixed, cfg, title=title)

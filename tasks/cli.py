@@ -1,0 +1,206 @@
+"""The ``decruft`` command: clean, explain, eval, run. A thin layer over ``pipeline``."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator, TextIO
+
+from pipeline.batch import BatchStats, iter_file_documents, relative_id
+from pipeline.clean import clean_document, version_info
+from pipeline.config import CleanConfig
+from pipeline.readers import FORMATS, documents_from_bytes, read_capped
+from pipeline.rules import RuleError
+from pipeline.writers import OUTPUT_FORMATS, UniqueIds, dumps, write_record
+
+PROG = "decruft"
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return code
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | None) -> Iterator[TextIO]:
+    """stdout, or a file written to a temporary name and renamed into place on success."""
+    if path is None or path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def config_from_args(args: argparse.Namespace) -> CleanConfig:
+    return CleanConfig(
+        rules_dirs=tuple(Path(d) for d in args.rules or ()),
+        disabled_rules=frozenset(args.disable_rule or ()),
+        statistical=not args.rules_only,
+    )
+
+
+def iter_input_documents(paths: list[str], fmt: str, cfg: CleanConfig, unreadable: list[str]):
+    cwd = Path.cwd()
+    for name in paths:
+        if name == "-":
+            data, capped = read_capped(sys.stdin.buffer, cfg.max_input_bytes)
+            yield from documents_from_bytes(data, doc_id="<stdin>", source="<stdin>", fmt=fmt, capped=capped)
+            continue
+        path = Path(name)
+        if not path.is_file() or not os.access(path, os.R_OK):
+            why = "no such file" if not path.exists() else "not a readable file"
+            print(f"{PROG}: cannot read {name}: {why}", file=sys.stderr)
+            unreadable.append(name)
+            continue
+        yield from iter_file_documents(path, cwd, cfg, fmt)
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    version = version_info(cfg)
+    stats, ids, unreadable = BatchStats(), UniqueIds(), []
+    with atomic_output(args.output) as out, atomic_output(args.rejects) if args.rejects else contextlib.nullcontext() as rej:
+        for doc in iter_input_documents(args.paths, args.input_format, cfg, unreadable):
+            try:
+                clean_document(doc, cfg)
+            except Exception as exc:  # reported and kept in rejects, never fatal
+                doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
+            stats.add(doc)
+            if doc.rejected:
+                print(f"{PROG}: rejected {doc.id}: {doc.error}: {doc.detail}", file=sys.stderr)
+                if rej is not None:
+                    rej.write(dumps(doc.to_reject(version)) + "\n")
+                continue
+            doc.id = ids.claim(doc.id)
+            write_record(out, doc.to_record(version), args.format)
+    return 1 if unreadable else 0
+
+
+_COLOURS = {"keep": "\033[32m", "drop": "\033[31m", "dim": "\033[2m", "end": "\033[0m"}
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    colour = sys.stdout.isatty() and not args.no_colour
+    paint = (lambda s, c: f"{_COLOURS[c]}{s}{_COLOURS['end']}") if colour else (lambda s, c: s)
+    unreadable: list[str] = []
+    for doc in iter_input_documents([args.path], args.input_format, cfg, unreadable):
+        clean_document(doc, cfg)
+        print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  title={doc.title!r}", "dim"))
+        if doc.error and not doc.decisions:
+            print(paint(f"# rejected: {doc.error}: {doc.detail}", "drop"))
+            continue
+        for d in doc.decisions:
+            label = (d.rule or "") if d.keep else f"{d.reason}:{d.rule}"
+            verdict = paint("KEEP", "keep") if d.keep else paint("DROP", "drop")
+            text = d.text if d.keep else paint(d.text, "dim")
+            print(f"{verdict} {paint(label.ljust(28), 'dim')} {text}")
+    return 1 if unreadable else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pipeline import evaluate
+
+    cfg = config_from_args(args)
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        return fail(f"corpus folder not found: {corpus}")
+    result = evaluate.evaluate_corpus(corpus, args.input, cfg=cfg)
+    print(json.dumps(result, indent=1, ensure_ascii=False) if args.json else evaluate.format_report(result))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import luigi
+
+    from tasks.clean import CleanPartition
+
+    overrides = []
+    if args.raw_root:
+        overrides.append(("raw_root", args.raw_root))
+    if args.clean_root:
+        overrides.append(("clean_root", args.clean_root))
+    cfg = luigi.configuration.get_config()
+    for key, value in overrides:
+        cfg.set("decruft", key, value)
+    import datetime as dt
+
+    tasks = [CleanPartition(date=dt.date.fromisoformat(d)) for d in args.dates]
+    result = luigi.build(tasks, workers=args.workers, local_scheduler=not args.scheduler_host,
+                         scheduler_host=args.scheduler_host or "localhost",
+                         scheduler_port=args.scheduler_port, detailed_summary=True, no_lock=True)
+    print(result.summary_text, file=sys.stderr)
+    return 0 if result.status.name in ("SUCCESS", "SUCCESS_WITH_RETRY") else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Turn scraped article dumps into clean, language-tagged text.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def rule_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rules", action="append", metavar="DIR", help="extra folder of rule files (*.toml); repeatable")
+        p.add_argument("--disable-rule", action="append", metavar="ID", help="switch a rule off by id; repeatable")
+        p.add_argument("--rules-only", action="store_true", help="phrase rules only, no statistical line labelling")
+
+    p = sub.add_parser("clean", help="clean files (or - for stdin) to JSONL or text")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="input files; - reads stdin")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (atomically)")
+    p.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl", help="jsonl records (default) or clean text only")
+    p.add_argument("--input-format", choices=FORMATS, default="auto", help="input format (default: by extension, stdin sniffed)")
+    p.add_argument("--rejects", metavar="FILE", help="write rejected documents here, as in _rejects.jsonl")
+    rule_options(p)
+    p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("explain", help="show every line with kept/removed and the rule that decided")
+    p.add_argument("path", metavar="FILE", help="input file; - reads stdin")
+    p.add_argument("--input-format", choices=FORMATS, default="auto")
+    p.add_argument("--no-colour", "--no-color", action="store_true", help="no ANSI colours even on a terminal")
+    rule_options(p)
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("eval", help="score cleaning against gold texts (corpus layout: see README)")
+    p.add_argument("--corpus", required=True, metavar="DIR", help="folder of page folders with gold.txt")
+    p.add_argument("--input", choices=("dump", "article", "html"), default="dump", help="which input file to clean")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    rule_options(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("run", help="run CleanPartition for dates through Luigi")
+    p.add_argument("dates", nargs="+", metavar="YYYY-MM-DD")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--raw-root")
+    p.add_argument("--clean-root")
+    p.add_argument("--scheduler-host", help="central luigid host (default: local scheduler)")
+    p.add_argument("--scheduler-port", type=int, default=8082)
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RuleError as exc:
+        return fail(f"rules: {exc}")
+    except BrokenPipeError:  # e.g. `decruft clean … | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
