@@ -77,14 +77,18 @@ def iter_file_documents(path: Path, base: Path | None, cfg: CleanConfig, fmt: st
 
 def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stats: BatchStats,
                 ids: UniqueIds | None = None) -> Iterator[Document]:
-    """Clean every document of every file, in order; each comes out cleaned or rejected, never lost."""
-    ids = ids or UniqueIds()
+    """Clean every document of every file, in order; each comes out cleaned or rejected, never lost.
+
+    With ``ids``, repeated ids of cleaned documents are made unique (``id~2``); without,
+    ids stay as read (a partition makes them unique across all its shards at the end).
+    """
     for path in paths:
         for doc in iter_file_documents(path, base, cfg):
             try:
                 clean_document(doc, cfg)
             except Exception as exc:  # one bad document never stops a batch
                 doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
-            doc.id = ids.claim(doc.id) if not doc.rejected else doc.id
+            if ids is not None and not doc.rejected:
+                doc.id = ids.claim(doc.id)
             stats.add(doc)
             yield doc

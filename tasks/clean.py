@@ -53,13 +53,14 @@ def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[
     return shards
 
 
-def write_batch(paths, base, records_target, rejects_target, stats_target, extra: dict) -> BatchStats:
+def write_batch(paths, base, records_target, rejects_target, stats_target, extra: dict,
+                ids: UniqueIds | None = None) -> BatchStats:
     """Clean ``paths`` and write records, rejects, then counts — each atomically."""
     cfg = decruft().clean_config()
     version = version_info(cfg)
     stats = BatchStats()
     with rejects_target.open("w") as rejects, records_target.open("w") as records:
-        for doc in clean_files(paths, base, cfg, stats, UniqueIds()):
+        for doc in clean_files(paths, base, cfg, stats, ids):
             if doc.rejected:
                 rejects.write(dumps(doc.to_reject(version)) + "\n")
             else:
@@ -185,4 +186,5 @@ class CleanFile(luigi.Task):
         if not src.is_file():
             raise FileNotFoundError(f"no such input file: {src}")
         out = self.output()
-        write_batch([src], src.parent, out["records"], out["rejects"], out["stats"], {"file": str(src)})
+        write_batch([src], src.parent, out["records"], out["rejects"], out["stats"], {"file": str(src)},
+                    ids=UniqueIds())
