@@ -11,8 +11,10 @@ from typing import Iterable, Iterator
 
 from .clean import clean_document
 from .config import CleanConfig
+from .normalize import split_lines
 from .document import Document
 from .readers import iter_documents
+from .site_profile import ProfileLearner, SiteProfiles, site_of
 from .writers import UniqueIds
 
 
@@ -76,7 +78,7 @@ def iter_file_documents(path: Path, base: Path | None, cfg: CleanConfig, fmt: st
 
 
 def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stats: BatchStats,
-                ids: UniqueIds | None = None) -> Iterator[Document]:
+                ids: UniqueIds | None = None, profiles: SiteProfiles | None = None) -> Iterator[Document]:
     """Clean every document of every file, in order; each comes out cleaned or rejected, never lost.
 
     With ``ids``, repeated ids of cleaned documents are made unique (``id~2``); without,
@@ -85,10 +87,26 @@ def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stat
     for path in paths:
         for doc in iter_file_documents(path, base, cfg):
             try:
-                clean_document(doc, cfg)
+                clean_document(doc, cfg, profiles)
             except Exception as exc:  # one bad document never stops a batch
                 doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
             if ids is not None and not doc.rejected:
                 doc.id = ids.claim(doc.id)
             stats.add(doc)
             yield doc
+
+
+def learn_site_profiles(paths: Iterable[Path], base: Path | None, cfg: CleanConfig,
+                        learner: ProfileLearner | None = None) -> dict:
+    """One streaming pass over plain-text documents: the site profile (see ``site_profile``).
+
+    HTML pages are left out: trafilatura already drops their templates.
+    """
+    learner = learner or ProfileLearner()
+    for path in paths:
+        for doc in iter_file_documents(path, base, cfg):
+            if doc.rejected or doc.kind != "text":
+                continue
+            lines, _ = split_lines(doc.raw[: cfg.max_document_chars], cfg.max_line_chars)
+            learner.add(site_of(doc.url, doc.id), lines)
+    return learner.profile(cfg.site_min_share, cfg.site_min_docs)

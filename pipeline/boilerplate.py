@@ -12,6 +12,7 @@ from .classify import label_lines, rejoin
 from .config import CleanConfig
 from .document import Decision
 from .rules import Rule, RuleSet
+from .site_profile import line_key
 
 _WORDS = re.compile(r"\w+")
 _TERMINAL = re.compile(r"[.!?…:;。！？»”\"')\]]$")
@@ -27,7 +28,8 @@ def _looks_like_headline(line: str) -> bool:
     return 2 <= words <= 30 and not re.search(r"[.;:,]$", line)
 
 
-def rejoin_unmatched(lines: list[str], rules: RuleSet) -> tuple[list[str], list[Rule | None]]:
+def rejoin_unmatched(lines: list[str], rules: RuleSet,
+                     site_keys: frozenset[str] = frozenset()) -> tuple[list[str], list[Rule | None]]:
     """Re-join fragments, but only inside runs of lines no rule matched.
 
     A line a rule removes ("Photo: …", "… we have a small favor to ask") must never be
@@ -46,7 +48,7 @@ def rejoin_unmatched(lines: list[str], rules: RuleSet) -> tuple[list[str], list[
 
     for line in lines:
         rule = rules.match(line)
-        if rule is None:
+        if rule is None and not (site_keys and line_key(line) in site_keys):
             run.append(line)
             continue
         flush()
@@ -56,20 +58,19 @@ def rejoin_unmatched(lines: list[str], rules: RuleSet) -> tuple[list[str], list[
     return out_lines, out_rules
 
 
-def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet,
-                cfg: CleanConfig) -> list[Decision | None]:
-    """Hard labels from phrase rules and the site profile; None where no rule fired."""
+def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet, cfg: CleanConfig,
+                site_keys: frozenset[str] = frozenset()) -> list[Decision | None]:
+    """Hard labels from phrase rules, then the site profile; None where neither fired."""
     fixed: list[Decision | None] = [None] * len(lines)
     total = sum(len(l) for l in lines) or 1
     seen = 0
     cut_from: tuple[int, str, str] | None = None
     for i, line in enumerate(lines):
         seen += len(line)
-        if cfg.site_profile and _norm_key(line) in cfg.site_profile:
-            fixed[i] = Decision(line, False, "site_boilerplate", "site_profile")
-            continue
         rule = matched[i]
         if rule is None:
+            if site_keys and line_key(line) in site_keys:
+                fixed[i] = Decision(line, False, "site_boilerplate", "site_profile")
             continue
         fixed[i] = Decision(line, False, rule.reason, rule.id)
         if rule.scope == "to_end" and (seen - len(line)) / total >= cfg.to_end_min_position:
@@ -112,11 +113,15 @@ def split_title(lines: list[str], fixed: list[Decision | None], title: str | Non
 
 
 def strip_boilerplate(
-    lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None = None
+    lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None = None,
+    site_keys: frozenset[str] = frozenset(),
 ) -> tuple[list[Decision], str | None]:
-    """Decide every line; returns the decisions (in order) and the document title."""
-    lines, matched = rejoin_unmatched(lines, rules)
-    fixed = apply_rules(lines, matched, rules, cfg)
+    """Decide every line; returns the decisions (in order) and the document title.
+
+    ``site_keys``: normalized lines learned as boilerplate for this document's site.
+    """
+    lines, matched = rejoin_unmatched(lines, rules, site_keys)
+    fixed = apply_rules(lines, matched, rules, cfg, site_keys)
     title = split_title(lines, fixed, title)
     if cfg.statistical:
         decisions = label_lines(lines, fixed, cfg, title=title)

@@ -11,6 +11,7 @@ from .extract import extract_html
 from .language import detect_language
 from .normalize import split_lines
 from .rules import RuleSet, load_rules
+from .site_profile import SiteProfiles
 
 try:
     __version__ = _metadata.version("decruft")
@@ -27,8 +28,13 @@ def version_info(cfg: CleanConfig) -> dict[str, str]:
     return {"decruft": __version__, "rules": rules_for(cfg).version}
 
 
-def clean_document(doc: Document, cfg: CleanConfig | None = None) -> Document:
-    """Clean ``doc`` in place and return it; a document that cannot be cleaned gets ``error`` set."""
+def clean_document(doc: Document, cfg: CleanConfig | None = None,
+                   profiles: SiteProfiles | None = None) -> Document:
+    """Clean ``doc`` in place and return it; a document that cannot be cleaned gets ``error`` set.
+
+    ``profiles``: learned site boilerplate (``site_profile``); lines it lists for the
+    document's site are removed with reason ``site_boilerplate``.
+    """
     if doc.rejected:
         return doc
     cfg = cfg or CleanConfig()
@@ -48,7 +54,8 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None) -> Document:
     lines, cut = split_lines(raw, cfg.max_line_chars)
     if cut:
         doc.capped.append("line_chars")
-    decisions, title = strip_boilerplate(lines, rules_for(cfg), cfg, title=title)
+    site_keys = profiles.keys_for(doc.url, doc.id) if profiles else frozenset()
+    decisions, title = strip_boilerplate(lines, rules_for(cfg), cfg, title=title, site_keys=site_keys)
     kept = [d.text for d in decisions if d.keep]
     doc.decisions = decisions
     doc.title = title.strip() if title else None

@@ -42,7 +42,9 @@ class CleanConfig:
     """A ``to_end`` rule cuts the rest of the text only when it fires past this share of the text."""
     statistical: bool = True
     """Run the line classifier after the phrase rules (off: rules only)."""
-    site_profile: frozenset[str] = field(default_factory=frozenset)
-    """Normalized lines learned as boilerplate for this document's site."""
+    site_min_share: float = 0.3
+    """A line is site boilerplate when it occurs in at least this share of a site's documents…"""
+    site_min_docs: int = 5
+    """…and in at least this many of them (two articles quoting one sentence never qualify)."""
     min_output_chars: int = 1
     """A document whose clean text is shorter than this is rejected (``empty_after_cleaning``)."""

@@ -5,6 +5,7 @@ Layout of one partition, ``<clean_root>/<date>/``::
     part-00000.jsonl ...   clean records (glob ``part-*.jsonl`` reads exactly the data)
     _rejects.jsonl         one line per input document that could not be cleaned
     _SUCCESS.json          counts; written last, so its presence means "complete"
+    _site_profiles.json    learned site boilerplate (LearnSiteProfiles), used by every shard
     _shards/               per-shard rejects and counts (what _SUCCESS.json sums)
 """
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import luigi
 
-from pipeline.batch import BatchStats, clean_files
+from pipeline.batch import BatchStats, clean_files, learn_site_profiles
 from pipeline.clean import version_info
-from pipeline.readers import is_supported  # noqa: F401  (re-exported for users of the task layer)
+from pipeline.site_profile import SiteProfiles
 from pipeline.writers import UniqueIds, dumps
 
 from .config import decruft
@@ -54,13 +55,13 @@ def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[
 
 
 def write_batch(paths, base, records_target, rejects_target, stats_target, extra: dict,
-                ids: UniqueIds | None = None) -> BatchStats:
+                ids: UniqueIds | None = None, profiles: SiteProfiles | None = None) -> BatchStats:
     """Clean ``paths`` and write records, rejects, then counts — each atomically."""
     cfg = decruft().clean_config()
     version = version_info(cfg)
     stats = BatchStats()
     with rejects_target.open("w") as rejects, records_target.open("w") as records:
-        for doc in clean_files(paths, base, cfg, stats, ids):
+        for doc in clean_files(paths, base, cfg, stats, ids, profiles):
             if doc.rejected:
                 rejects.write(dumps(doc.to_reject(version)) + "\n")
             else:
@@ -70,12 +71,32 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     return stats
 
 
+class LearnSiteProfiles(luigi.Task):
+    """Per site, the lines that recur in many of a day's documents → ``_site_profiles.json``."""
+
+    date = luigi.DateParameter()
+
+    def output(self):
+        return luigi.LocalTarget(Path(decruft().clean_root) / self.date.isoformat() / "_site_profiles.json")
+
+    def run(self):
+        cfg = decruft().clean_config()
+        raw = Path(decruft().raw_root) / self.date.isoformat()
+        profile = learn_site_profiles(list_inputs(raw), raw, cfg)
+        with self.output().open("w") as fh:
+            json.dump(profile, fh, ensure_ascii=False, indent=1)
+        self.set_status_message(f"{len(profile['sites'])} sites with boilerplate lines")
+
+
 class CleanShard(luigi.Task):
     """One shard of a day's partition: a fixed list of input files → ``part-NNNNN.jsonl``."""
 
     date = luigi.DateParameter()
     index = luigi.IntParameter()
     files = luigi.ListParameter(significant=True, visibility=luigi.parameter.ParameterVisibility.PRIVATE)
+
+    def requires(self):
+        return LearnSiteProfiles(date=self.date) if decruft().site_profiles else []
 
     def partition_dir(self) -> Path:
         return Path(decruft().clean_root) / self.date.isoformat()
@@ -92,8 +113,12 @@ class CleanShard(luigi.Task):
     def run(self):
         out = self.output()
         base = Path(decruft().raw_root) / self.date.isoformat()
+        profiles = None
+        if self.input():
+            with self.input().open("r") as fh:
+                profiles = SiteProfiles.load(fh)
         stats = write_batch([Path(p) for p in self.files], base, out["records"], out["rejects"],
-                            out["stats"], {"shard": self.index, "files": len(self.files)})
+                            out["stats"], {"shard": self.index, "files": len(self.files)}, profiles=profiles)
         self.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected")
 
 

@@ -20,9 +20,16 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
     statistical = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                       description="run the line classifier after the phrase rules")
 
+    site_profiles = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+                                        description="learn and remove per-site boilerplate lines")
+    site_min_share = luigi.FloatParameter(default=0.3, description="share of a site's documents a line must be in")
+    site_min_docs = luigi.IntParameter(default=5, description="documents a line must be in")
+
     def clean_config(self) -> CleanConfig:
         return CleanConfig(
             rules_dirs=(Path(self.rules_dir),) if self.rules_dir else (),
             disabled_rules=frozenset(self.disabled_rules),
             statistical=self.statistical,
+            site_min_share=self.site_min_share,
+            site_min_docs=self.site_min_docs,
         )
