@@ -101,37 +101,45 @@ def _parse_file(path: Path) -> tuple[list[tuple[Rule, str, int]], bytes]:
 
 
 class RuleSet:
-    """All active rules, with one combined regex so a line costs one search."""
+    """All active rules, compiled so that a line costs one regex search.
+
+    Rules are grouped by their ``max_words`` guard: for each distinct guard value ``t``
+    there is one combined regex of the rules that still apply to a line of ``t`` words.
+    A line is searched only with the regex for its word count, so long body paragraphs
+    meet only the few rules written for long lines.
+    """
 
     def __init__(self, rules: list[tuple[Rule, str, int]], version: str):
         self.rules = [r for r, _, _ in rules]
         self.version = version
-        parts = []
-        for i, (_, raw, flags) in enumerate(rules):
-            prefix = "(?i:" if flags & re.IGNORECASE else "(?:"
-            parts.append(f"(?P<r{i}>{prefix}{raw}))")
-        self._combined = re.compile("|".join(parts)) if parts else None
         self._by_group = {f"r{i}": rule for i, rule in enumerate(self.rules)}
+        limits = sorted({r.max_words for r in self.rules if r.max_words is not None})
+        # (upper word count, combined regex of the rules allowed at that count)
+        self._tiers: list[tuple[int | None, re.Pattern[str] | None]] = []
+        for limit in [*limits, None]:
+            parts = []
+            for i, (rule, raw, flags) in enumerate(rules):
+                if rule.max_words is None or (limit is not None and rule.max_words >= limit):
+                    prefix = "(?i:" if flags & re.IGNORECASE else "(?:"
+                    parts.append(f"(?P<r{i}>{prefix}{raw}))")
+            self._tiers.append((limit, re.compile("|".join(parts)) if parts else None))
 
     def __len__(self) -> int:
         return len(self.rules)
 
-    def match(self, line: str) -> Rule | None:
-        """The first rule (in file order) that removes ``line``, or None."""
-        if self._combined is None:
-            return None
-        m = self._combined.search(line)
-        if m is None:
-            return None
-        words = len(_WORD.findall(line))
-        rule = self._by_group[m.lastgroup]
-        if rule.applies(line, words):
-            return rule
-        # The leftmost hit was vetoed by its length guard; another rule may still apply.
-        for rule in self.rules:
-            if rule.applies(line, words):
-                return rule
+    def _regex_for(self, words: int) -> re.Pattern[str] | None:
+        for limit, regex in self._tiers:
+            if limit is None or words <= limit:
+                return regex
         return None
+
+    def match(self, line: str) -> Rule | None:
+        """A rule that removes ``line`` (the one matching leftmost), or None."""
+        regex = self._regex_for(len(_WORD.findall(line)))
+        if regex is None:
+            return None
+        m = regex.search(line)
+        return self._by_group[m.lastgroup] if m else None
 
 
 def rule_files(extra_dirs: Iterable[Path] = ()) -> list[Path]:

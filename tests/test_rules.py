@@ -1,0 +1,269 @@
+"""Phrase rules: every rule's own examples, cross-rule false positives, and the loader's errors."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.rules import BUILTIN_DIR, RuleError, load_rules
+
+RULES = load_rules()
+
+
+def _short(text: str, n: int = 40) -> str:
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+MATCH_CASES = [
+    pytest.param(rule, line, id=f"{rule.id}::{_short(line)}") for rule in RULES.rules for line in rule.matches
+]
+KEEP_CASES = [
+    pytest.param(rule, line, id=f"{rule.id}::{_short(line)}") for rule in RULES.rules for line in rule.keeps
+]
+
+
+@pytest.mark.parametrize(("rule", "line"), MATCH_CASES)
+def test_rule_matches_its_examples(rule, line):
+    assert rule.applies(line), f"{rule.id} ({rule.origin}) does not match its example {line!r}"
+    # And the combined set removes it (possibly under an earlier rule).
+    assert RULES.match(line) is not None
+
+
+@pytest.mark.parametrize(("rule", "line"), KEEP_CASES)
+def test_no_rule_matches_a_keep(rule, line):
+    hit = RULES.match(line)
+    assert hit is None, f"{hit.id} removes {line!r}, a body line kept by {rule.id}"
+
+
+def test_rules_loaded_from_every_language_file():
+    langs = {r.lang for r in RULES.rules}
+    assert {"*", "en", "de", "ru", "fr", "es"} <= langs
+    for path in sorted(BUILTIN_DIR.glob("*.toml")):
+        assert any(r.origin == str(path) for r in RULES.rules), f"{path.name} defines no rule"
+
+
+@pytest.mark.parametrize("rule", RULES.rules, ids=lambda r: r.id)
+def test_every_rule_has_examples(rule):
+    assert rule.matches, f"{rule.id} has no `matches`"
+    assert rule.keeps, f"{rule.id} has no `keeps`"
+
+
+def test_ids_unique_and_well_formed():
+    ids = [r.id for r in RULES.rules]
+    assert len(ids) == len(set(ids))
+    for rule in RULES.rules:
+        assert re.fullmatch(r"[a-z_]+(?:\.[a-z_]+){1,2}", rule.id), rule.id
+        if rule.lang != "*":
+            assert rule.id.split(".")[1] == rule.lang, f"{rule.id} lives in a {rule.lang} file"
+
+
+KNOWN_REASONS = {
+    "donation_appeal", "photo_credit", "navigation", "share", "newsletter",
+    "cookie_notice", "advertisement", "payment_widget", "legal", "comments",
+}
+
+
+@pytest.mark.parametrize("rule", RULES.rules, ids=lambda r: r.id)
+def test_reason_is_known(rule):
+    assert rule.reason in KNOWN_REASONS
+
+
+# Realistic cruft next to a body sentence (with the same trigger words) that must stay.
+MULTILINGUAL = {
+    "en": (
+        [
+            "If you value our journalism, please consider a donation of any size.",
+            "Image source, Getty Images",
+            "Firefighters battle the blaze near Malibu on Friday. Ringo H.W. Chiu / AP",
+            "Photo: Jane Doe/Reuters",
+        ],
+        [
+            "The charity said donations of any size were welcome after the floods.",
+            "Getty Images and Reuters photographers were barred from the courtroom.",
+            "Firefighters battled the blaze near Malibu for a third day on Friday.",
+        ],
+    ),
+    "de": (
+        [
+            "Unterstützen Sie unabhängigen Journalismus",
+            "Foto: Kay Nietfeld/dpa",
+            "Bundeskanzler Olaf Scholz bei seiner Regierungserklärung im Bundestag. Foto: Michael Kappeler/dpa",
+        ],
+        [
+            "Die Opposition will den Vorschlag unterstützen, sagte der Fraktionschef der Union.",
+            "Das Foto von Scholz im Bundestag sorgte am Donnerstag für Spott im Netz.",
+            "Weiterlesen konnten die Abgeordneten erst nach der Sitzung, hieß es aus der Fraktion.",
+        ],
+    ),
+    "ru": (
+        [
+            "Поддержите нас",
+            "Фото: Сергей Бобылев/ТАСС",
+            "Президент России Владимир Путин во время совещания в Кремле. Фото: Михаил Метцель/ТАСС",
+            "Подпишитесь на наш канал в Telegram",
+        ],
+        [
+            "Жители района попросили власти поддержать местную больницу, сообщает ТАСС.",
+            "Фото с места происшествия опубликовали очевидцы в социальных сетях.",
+            "Читайте внимательно условия договора, советуют юристы.",
+        ],
+    ),
+    "fr": (
+        [
+            "Soutenez notre journalisme",
+            "Photo : AFP",
+            "Emmanuel Macron à l'Élysée, le 3 mars. LUDOVIC MARIN / AFP",
+            "Lire aussi : Réforme des retraites, ce qui change au 1er janvier",
+        ],
+        [
+            "Les syndicats appellent à soutenir le mouvement de grève jeudi, selon l'AFP.",
+            "La photo du président a fait le tour des réseaux sociaux mardi.",
+            "Abonnés ou non, les lecteurs pourront consulter le dossier gratuitement.",
+        ],
+    ),
+    "es": (
+        [
+            "Apoya el periodismo independiente",
+            "Foto: EFE",
+            "El presidente del Gobierno, durante la sesión de control en el Congreso. EFE/Chema Moya",
+            "Suscríbete",
+        ],
+        [
+            "El Gobierno apoya el periodismo independiente, dijo la ministra en el Congreso.",
+            "La foto del presidente, publicada por EFE, se viralizó en las redes sociales.",
+            "Leer más libros mejora la comprensión lectora, según un estudio de la universidad.",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [pytest.param(lang, line, id=f"{lang}-cruft::{_short(line)}") for lang, (cruft, _) in MULTILINGUAL.items() for line in cruft],
+)
+def test_multilingual_cruft_removed(lang, line):
+    assert RULES.match(line) is not None, f"[{lang}] cruft line survives: {line!r}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [pytest.param(lang, line, id=f"{lang}-body::{_short(line)}") for lang, (_, body) in MULTILINGUAL.items() for line in body],
+)
+def test_multilingual_body_kept(lang, line):
+    hit = RULES.match(line)
+    assert hit is None, f"[{lang}] {hit.id} removes body line {line!r}"
+
+
+def test_to_end_rules_are_anchored():
+    # A to_end rule cuts everything after it, so it must only fire where a line starts with it.
+    for rule in RULES.rules:
+        if rule.scope == "to_end":
+            assert rule.pattern.pattern.startswith("^"), rule.id
+
+
+# ---- loader errors -------------------------------------------------------------------------
+
+def _write(dir_: Path, name: str, body: str) -> Path:
+    path = dir_ / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_user_dir_rules_are_added(tmp_path):
+    _write(tmp_path, "site.toml", """
+[[rule]]
+id = "site.example.promo"
+reason = "advertisement"
+pattern = '^Shop our store$'
+matches = ["Shop our store"]
+keeps = ["He went to shop at our store."]
+""")
+    rules = load_rules(extra_dirs=(tmp_path,))
+    assert len(rules) == len(RULES) + 1
+    assert rules.match("Shop our store").id == "site.example.promo"
+    assert rules.version != RULES.version
+
+
+def test_bad_pattern_raises(tmp_path):
+    _write(tmp_path, "bad.toml", """
+[[rule]]
+id = "bad.pattern"
+reason = "navigation"
+pattern = '(unclosed'
+""")
+    with pytest.raises(RuleError, match="bad pattern"):
+        load_rules(extra_dirs=(tmp_path,))
+
+
+def test_backreference_rejected(tmp_path):
+    _write(tmp_path, "bad.toml", """
+[[rule]]
+id = "bad.backref"
+reason = "navigation"
+pattern = '(a)\\1'
+""")
+    with pytest.raises(RuleError, match="back-references"):
+        load_rules(extra_dirs=(tmp_path,))
+
+
+def test_missing_field_raises(tmp_path):
+    _write(tmp_path, "bad.toml", """
+[[rule]]
+id = "bad.missing"
+pattern = 'x'
+""")
+    with pytest.raises(RuleError, match="missing.*reason"):
+        load_rules(extra_dirs=(tmp_path,))
+
+
+def test_unknown_scope_raises(tmp_path):
+    _write(tmp_path, "bad.toml", """
+[[rule]]
+id = "bad.scope"
+reason = "navigation"
+pattern = 'x'
+scope = "paragraph"
+""")
+    with pytest.raises(RuleError, match="scope"):
+        load_rules(extra_dirs=(tmp_path,))
+
+
+def test_malformed_toml_raises(tmp_path):
+    _write(tmp_path, "bad.toml", "[[rule]\nid = ")
+    with pytest.raises(RuleError, match="bad.toml"):
+        load_rules(extra_dirs=(tmp_path,))
+
+
+def test_duplicate_id_in_user_dir_raises(tmp_path):
+    existing = RULES.rules[0].id
+    _write(tmp_path, "dup.toml", f"""
+[[rule]]
+id = "{existing}"
+reason = "navigation"
+pattern = '^nothing to see$'
+""")
+    with pytest.raises(RuleError, match="already defined"):
+        load_rules(extra_dirs=(tmp_path,))
+
+
+def test_missing_user_dir_raises(tmp_path):
+    with pytest.raises(RuleError, match="not found"):
+        load_rules(extra_dirs=(tmp_path / "nope",))
+
+
+def test_disable_rule_by_id():
+    line = "Unterstützen Sie unabhängigen Journalismus"
+    assert RULES.match(line).id == "donation.de.unterstuetzen"
+    rules = load_rules(disabled=frozenset({"donation.de.unterstuetzen"}))
+    assert len(rules) == len(RULES) - 1
+    assert all(r.id != "donation.de.unterstuetzen" for r in rules.rules)
+    hit = rules.match(line)
+    assert hit is None or hit.id != "donation.de.unterstuetzen"
+    assert rules.version != RULES.version
+
+
+def test_disable_unknown_id_raises():
+    with pytest.raises(RuleError, match="unknown rule ids"):
+        load_rules(disabled=frozenset({"no.such.rule"}))
