@@ -114,32 +114,53 @@ class RuleSet:
         self.version = version
         self._by_group = {f"r{i}": rule for i, rule in enumerate(self.rules)}
         limits = sorted({r.max_words for r in self.rules if r.max_words is not None})
-        # (upper word count, combined regex of the rules allowed at that count)
-        self._tiers: list[tuple[int | None, re.Pattern[str] | None]] = []
+        # Per tier: (upper word count, regex of ^-anchored rules, regex of the others).
+        # Anchored rules are tried once at the start of the line (``match``); only the
+        # few floating ones pay for ``search`` across the line.
+        self._tiers: list[tuple[int | None, re.Pattern[str] | None, re.Pattern[str] | None]] = []
         for limit in [*limits, None]:
-            parts = []
+            anchored, floating = [], []
             for i, (rule, raw, flags) in enumerate(rules):
                 if rule.max_words is None or (limit is not None and rule.max_words >= limit):
                     prefix = "(?i:" if flags & re.IGNORECASE else "(?:"
-                    parts.append(f"(?P<r{i}>{prefix}{raw}))")
-            self._tiers.append((limit, re.compile("|".join(parts)) if parts else None))
+                    group = f"(?P<r{i}>{prefix}{raw}))"
+                    (anchored if raw.startswith("^") and "|" not in _top_level(raw) else floating).append(group)
+            self._tiers.append((limit, _join(anchored), _join(floating)))
 
     def __len__(self) -> int:
         return len(self.rules)
 
-    def _regex_for(self, words: int) -> re.Pattern[str] | None:
-        for limit, regex in self._tiers:
+    def match(self, line: str) -> Rule | None:
+        """A rule that removes ``line``, or None. Anchored rules are tried first."""
+        words = len(_WORD.findall(line))
+        for limit, anchored, floating in self._tiers:
             if limit is None or words <= limit:
-                return regex
+                m = (anchored and anchored.match(line)) or (floating and floating.search(line))
+                return self._by_group[m.lastgroup] if m else None
         return None
 
-    def match(self, line: str) -> Rule | None:
-        """A rule that removes ``line`` (the one matching leftmost), or None."""
-        regex = self._regex_for(len(_WORD.findall(line)))
-        if regex is None:
-            return None
-        m = regex.search(line)
-        return self._by_group[m.lastgroup] if m else None
+
+def _join(groups: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(groups)) if groups else None
+
+
+def _top_level(raw: str) -> str:
+    """``raw`` with bracketed parts blanked, to see its top-level alternation bars."""
+    out, depth, escaped = [], 0, False
+    for ch in raw:
+        if escaped:
+            escaped = False
+            out.append(" " if depth else ch)
+            continue
+        if ch == "\\":
+            escaped = True
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]" and depth:
+            depth -= 1
+            continue
+        out.append(" " if depth else ch)
+    return "".join(out)
 
 
 def rule_files(extra_dirs: Iterable[Path] = ()) -> list[Path]:
