@@ -88,6 +88,15 @@ class LearnSiteProfiles(luigi.Task):
         self.set_status_message(f"{len(profile['sites'])} sites with boilerplate lines")
 
 
+class RawPartitionReady(luigi.ExternalTask):
+    """The crawler's ``_READY`` marker in a day folder (only required when ``require_ready`` is on)."""
+
+    date = luigi.DateParameter()
+
+    def output(self):
+        return luigi.LocalTarget(Path(decruft().raw_root) / self.date.isoformat() / "_READY")
+
+
 class CleanShard(luigi.Task):
     """One shard of a day's partition: a fixed list of input files → ``part-NNNNN.jsonl``."""
 
@@ -96,7 +105,12 @@ class CleanShard(luigi.Task):
     files = luigi.ListParameter(significant=True, visibility=luigi.parameter.ParameterVisibility.PRIVATE)
 
     def requires(self):
-        return LearnSiteProfiles(date=self.date) if decruft().site_profiles else []
+        deps = {}
+        if decruft().site_profiles:
+            deps["profiles"] = LearnSiteProfiles(date=self.date)
+        if decruft().require_ready:
+            deps["ready"] = RawPartitionReady(date=self.date)
+        return deps
 
     def partition_dir(self) -> Path:
         return Path(decruft().clean_root) / self.date.isoformat()
@@ -114,8 +128,8 @@ class CleanShard(luigi.Task):
         out = self.output()
         base = Path(decruft().raw_root) / self.date.isoformat()
         profiles = None
-        if self.input():
-            with self.input().open("r") as fh:
+        if "profiles" in self.input():
+            with self.input()["profiles"].open("r") as fh:
                 profiles = SiteProfiles.load(fh)
         stats = write_batch([Path(p) for p in self.files], base, out["records"], out["rejects"],
                             out["stats"], {"shard": self.index, "files": len(self.files)}, profiles=profiles)
@@ -130,13 +144,29 @@ class CleanPartition(luigi.Task):
     def raw_dir(self) -> Path:
         return Path(decruft().raw_root) / self.date.isoformat()
 
+    def has_input(self) -> bool:
+        """A day folder exists and, when ``require_ready`` is on, holds its ``_READY`` marker."""
+        raw = self.raw_dir()
+        return raw.is_dir() and (not decruft().require_ready or (raw / "_READY").exists())
+
+    @classmethod
+    def bulk_complete(cls, parameter_tuples):
+        """For ``RangeDaily``: days already cleaned, and days with nothing to clean yet."""
+        return [date for date in parameter_tuples if cls(date=date).complete() or not cls(date=date).has_input()]
+
     def requires(self):
         cfg = decruft()
         raw = self.raw_dir()
+        if cfg.require_ready:
+            yield RawPartitionReady(date=self.date)
         if not raw.is_dir():
-            return []
+            return
         shards = plan_shards(list_inputs(raw), cfg.shard_max_files, cfg.shard_max_bytes)
-        return [CleanShard(date=self.date, index=i, files=[str(p) for p in s]) for i, s in enumerate(shards)]
+        for i, files in enumerate(shards):
+            yield CleanShard(date=self.date, index=i, files=[str(p) for p in files])
+
+    def shards(self) -> list[CleanShard]:
+        return [t for t in self.requires() if isinstance(t, CleanShard)]
 
     def output(self):
         return luigi.LocalTarget(Path(decruft().clean_root) / self.date.isoformat() / "_SUCCESS.json")
@@ -144,7 +174,7 @@ class CleanPartition(luigi.Task):
     def run(self):
         if not self.raw_dir().is_dir():
             raise FileNotFoundError(f"no raw partition folder {self.raw_dir()}")
-        shards = self.requires()
+        shards = self.shards()
         out_dir = Path(self.output().path).parent
         for stale in sorted(out_dir.glob("part-*.jsonl")):
             if stale.name not in {Path(s.output()["records"].path).name for s in shards}:

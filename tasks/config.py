@@ -20,6 +20,8 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
     statistical = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                       description="run the line classifier after the phrase rules")
 
+    require_ready = luigi.BoolParameter(default=False, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+                                        description="clean a day folder only once it holds a _READY marker")
     site_profiles = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                         description="learn and remove per-site boilerplate lines")
     site_min_share = luigi.FloatParameter(default=0.3, description="share of a site's documents a line must be in")

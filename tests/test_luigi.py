@@ -143,3 +143,43 @@ def test_clean_file_task(workdir: Path):
     rec = json.loads((workdir / "clean" / "files" / "harbour.txt.jsonl").read_text())
     assert rec["id"] == "harbour.txt"
     assert rec["text"].startswith("The harbour authority")
+
+
+def make_days(root: Path, days: list[str]) -> None:
+    for day in days:
+        folder = root / "raw" / day
+        folder.mkdir(parents=True)
+        (folder / "a.txt").write_text(ARTICLE_EN.replace("Monday", f"day {day}"), encoding="utf-8")
+
+
+def test_range_daily_backfills_then_does_nothing(tmp_path: Path):
+    shutil.copy(REPO / "luigi.cfg", tmp_path / "luigi.cfg")
+    make_days(tmp_path, ["2026-11-01", "2026-11-02", "2026-11-04"])  # 11-03: no folder, nothing to do
+    args = ("RangeDaily", "--of", "CleanPartition", "--start", "2026-11-01", "--stop", "2026-11-06")
+    first = luigi_cmd(tmp_path, *args)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert sorted(p.parent.name for p in (tmp_path / "clean").glob("*/_SUCCESS.json")) == [
+        "2026-11-01", "2026-11-02", "2026-11-04"]
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "clean").rglob("*")}
+    second = luigi_cmd(tmp_path, *args)
+    assert second.returncode == 0
+    assert "ran successfully" not in second.stderr
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "clean").rglob("*")} == before
+
+
+def test_ready_marker_holds_back_a_day_still_being_written(tmp_path: Path):
+    shutil.copy(REPO / "luigi.cfg", tmp_path / "luigi.cfg")
+    make_days(tmp_path, ["2026-11-05"])
+    args = ("CleanPartition", "--date", "2026-11-05", "--decruft-require-ready", "true")
+    waiting = luigi_cmd(tmp_path, *args)
+    assert waiting.returncode != 0  # missing external dependency: not done, and said so
+    assert "RawPartitionReady" in waiting.stderr
+    assert not (tmp_path / "clean" / "2026-11-05" / "_SUCCESS.json").exists()
+    ranged = luigi_cmd(tmp_path, "RangeDaily", "--of", "CleanPartition", "--start", "2026-11-05",
+                       "--stop", "2026-11-06", "--decruft-require-ready", "true")
+    assert ranged.returncode == 0 and not (tmp_path / "clean" / "2026-11-05" / "_SUCCESS.json").exists()
+    (tmp_path / "raw" / "2026-11-05" / "_READY").touch()
+    done = luigi_cmd(tmp_path, *args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "clean" / "2026-11-05" / "_SUCCESS.json").read_text())
+    assert summary["inputs"] == 1 and summary["cleaned"] == 1  # the marker is not an input
