@@ -4,12 +4,14 @@ Layout of one partition, ``<clean_root>/<date>/``::
 
     part-00000.jsonl ...   clean records (glob ``part-*.jsonl`` reads exactly the data)
     _rejects.jsonl         one line per input document that could not be cleaned
+    _report.html           audit report (pipeline/report.py), written just before _SUCCESS.json
     _SUCCESS.json          counts; written last, so its presence means "complete"
     _site_profiles.json    learned site boilerplate (LearnSiteProfiles), used by every shard
     _shards/               per-shard rejects and counts (what _SUCCESS.json sums)
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -19,10 +21,12 @@ import luigi
 
 from pipeline.batch import BatchStats, clean_files, learn_site_profiles
 from pipeline.clean import version_info
+from pipeline.report import write_report
 from pipeline.site_profile import SiteProfiles
 from pipeline.writers import UniqueIds, dumps
 
 from .config import decruft
+from .sandbox import IsolatedCleaner
 
 
 def list_inputs(folder: Path) -> list[Path]:
@@ -60,8 +64,10 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     cfg = decruft().clean_config()
     version = version_info(cfg)
     stats = BatchStats()
-    with rejects_target.open("w") as rejects, records_target.open("w") as records:
-        for doc in clean_files(paths, base, cfg, stats, ids, profiles):
+    timeout = decruft().document_timeout
+    isolated = IsolatedCleaner(cfg, profiles, timeout) if timeout > 0 else contextlib.nullcontext()
+    with isolated as cleaner, rejects_target.open("w") as rejects, records_target.open("w") as records:
+        for doc in clean_files(paths, base, cfg, stats, ids, profiles, cleaner):
             if doc.rejected:
                 rejects.write(dumps(doc.to_reject(version)) + "\n")
             else:
@@ -199,27 +205,37 @@ class CleanPartition(luigi.Task):
             "version": version_info(decruft().clean_config()),
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
+        with luigi.LocalTarget(out_dir / "_report.html", format=luigi.format.UTF8).open("w") as fh:
+            write_report(out_dir, fh, summary=summary)  # reads the part files and _rejects.jsonl
         with self.output().open("w") as fh:
             json.dump(summary, fh, ensure_ascii=False, indent=1)
         self.set_status_message(f"{counts['cleaned']} cleaned, {counts['rejected']} rejected")
 
     @staticmethod
     def _make_ids_unique(shards) -> None:
-        """Ids repeated across shards get ``~N`` (shards are cleaned apart); rewrites only shards that change."""
+        """Ids repeated across shards get ``~N`` (shards are cleaned apart), first come first served.
+
+        Streams each shard; only a shard whose ids change is rewritten (atomically).
+        """
         ids = UniqueIds()
         for shard in shards:
             target = shard.output()["records"]
+            renames: dict[int, str] = {}  # line number -> new id; as small as the repeats
             with target.open("r") as fh:
-                records = [json.loads(line) for line in fh]
-            changed = False
-            for rec in records:
-                new = ids.claim(rec["id"])
-                if new != rec["id"]:
-                    rec["id"], changed = new, True
-            if changed:
-                with target.open("w") as fh:
-                    for rec in records:
-                        fh.write(dumps(rec) + "\n")
+                for n, line in enumerate(fh):
+                    old = json.loads(line)["id"]
+                    new = ids.claim(old)
+                    if new != old:
+                        renames[n] = new
+            if not renames:
+                continue
+            with target.open("r") as src, target.open("w") as dst:
+                for n, line in enumerate(src):
+                    if n in renames:
+                        rec = json.loads(line)
+                        rec["id"] = renames[n]
+                        line = dumps(rec) + "\n"
+                    dst.write(line)
 
 
 class CleanFile(luigi.Task):

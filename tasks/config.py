@@ -20,6 +20,7 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
     statistical = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                       description="run the line classifier after the phrase rules")
 
+    document_timeout = luigi.FloatParameter(default=60.0, description="seconds one document may take (0: no limit)")
     require_ready = luigi.BoolParameter(default=False, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                         description="clean a day folder only once it holds a _READY marker")
     site_profiles = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,

@@ -1,0 +1,83 @@
+"""Per-document time limit without signals: cleaning runs in a child process.
+
+The parent sends one document at a time over a pipe and waits at most ``timeout``
+seconds for the answer. A document that takes longer (a pathological page in
+trafilatura, a regex that backtracks) gets the child killed, is rejected with reason
+``timeout``, and a fresh child takes the next document. No SIGALRM: the caller's own
+timers, threads and test harness are left alone.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+from multiprocessing.connection import Connection
+
+from pipeline.clean import clean_document
+from pipeline.config import CleanConfig
+from pipeline.document import Document
+from pipeline.site_profile import SiteProfiles
+
+
+def _serve(conn: Connection, cfg: CleanConfig, profiles: SiteProfiles | None) -> None:
+    while True:
+        try:
+            doc = conn.recv()
+        except (EOFError, OSError):  # parent gone (finished, or killed): so are we
+            return
+        try:
+            clean_document(doc, cfg, profiles)
+        except Exception as exc:  # reported as a reject by the parent, never fatal
+            doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
+        conn.send(doc)
+
+
+class IsolatedCleaner:
+    """Callable ``doc -> doc`` that cleans in a child process with a per-document timeout."""
+
+    def __init__(self, cfg: CleanConfig, profiles: SiteProfiles | None = None, timeout: float = 60.0):
+        self.cfg, self.profiles, self.timeout = cfg, profiles, timeout
+        self._ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        self._proc: mp.Process | None = None
+        self._conn: Connection | None = None
+        self.timeouts = 0
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self._proc = self._ctx.Process(target=_serve, args=(child, self.cfg, self.profiles), daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn = parent
+
+    def _stop(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.join()
+        if self._conn is not None:
+            self._conn.close()
+        self._proc = self._conn = None
+
+    def __call__(self, doc: Document) -> Document:
+        if doc.rejected:
+            return doc
+        if self._proc is None or not self._proc.is_alive():
+            self._start()
+        try:
+            self._conn.send(doc)
+            if self._conn.poll(self.timeout):
+                return self._conn.recv()
+            why = f"cleaning took longer than {self.timeout:g} s"
+            self.timeouts += 1
+            doc.capped.append("timeout")
+        except (EOFError, OSError) as exc:  # the child died (out of memory, crash)
+            why = f"cleaning process died: {type(exc).__name__}"
+        self._stop()
+        doc.error, doc.detail = "timeout" if "longer" in why else "crashed", why
+        return doc
+
+    def close(self) -> None:
+        self._stop()
+
+    def __enter__(self) -> "IsolatedCleaner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
