@@ -121,6 +121,8 @@ def strip_boilerplate(
     ``site_keys``: normalized lines learned as boilerplate for this document's site.
     """
     lines, matched = rejoin_unmatched(lines, rules, site_keys)
+    if site_keys and all(line_key(l) in site_keys for l, m in zip(lines, matched) if m is None):
+        site_keys = frozenset()  # the whole page is "template": a duplicate document, not boilerplate
     fixed = apply_rules(lines, matched, rules, cfg, site_keys)
     title = split_title(lines, fixed, title)
     if cfg.statistical:

@@ -46,5 +46,7 @@ class CleanConfig:
     """A line is site boilerplate when it occurs in at least this share of a site's documents…"""
     site_min_docs: int = 5
     """…and in at least this many of them (two articles quoting one sentence never qualify)."""
+    site_max_words: int = 30
+    """Longer lines are never learned: they are prose (syndicated copies), not template."""
     min_output_chars: int = 1
     """A document whose clean text is shorter than this is rejected (``empty_after_cleaning``)."""

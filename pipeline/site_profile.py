@@ -48,9 +48,10 @@ class SiteCounts:
 class ProfileLearner:
     """Streams documents' lines and keeps bounded per-site document frequencies."""
 
-    def __init__(self, max_keys: int = 50_000, max_sites: int = 10_000):
+    def __init__(self, max_keys: int = 50_000, max_sites: int = 10_000, max_words: int = 30):
         self.max_keys = max_keys
         self.max_sites = max_sites
+        self.max_words = max_words  # longer lines are prose: syndicated copies, not template
         self.sites: dict[str, SiteCounts] = {}
 
     def add(self, site: str, lines: Iterable[str]) -> None:
@@ -62,7 +63,7 @@ class ProfileLearner:
         counts.docs += 1
         for line in set(lines):
             key = line_key(line)
-            if not key:
+            if not key or key.count(" ") >= self.max_words:
                 continue
             counts.lines[key] += 1
             counts.text.setdefault(key, line)

@@ -17,6 +17,9 @@ from pipeline.document import Document
 from pipeline.site_profile import SiteProfiles
 
 
+_WARM_UP = "Warm-up text.\nThe language detector and the line model are loaded by cleaning this sentence."
+
+
 def _serve(conn: Connection, cfg: CleanConfig, profiles: SiteProfiles | None) -> None:
     while True:
         try:
@@ -39,8 +42,14 @@ class IsolatedCleaner:
         self._proc: mp.Process | None = None
         self._conn: Connection | None = None
         self.timeouts = 0
+        self._warm = False
 
     def _start(self) -> None:
+        if not self._warm:
+            # Load rules, language profiles and the line model here, once: every forked
+            # child inherits them instead of paying the start-up inside its time limit.
+            clean_document(Document(id="warm-up", source="", raw=_WARM_UP), self.cfg, self.profiles)
+            self._warm = True
         parent, child = self._ctx.Pipe()
         self._proc = self._ctx.Process(target=_serve, args=(child, self.cfg, self.profiles), daemon=True)
         self._proc.start()

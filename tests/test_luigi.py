@@ -25,7 +25,7 @@ ARTICLE_EN = (
 def luigi_cmd(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     luigi = Path(sys.executable).parent / "luigi"
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([str(luigi), "--module", "tasks", *args, "--local-scheduler"], cwd=cwd,
+    return subprocess.run([str(luigi), "--module", "tasks", *args, "--local-scheduler", "--no-lock"], cwd=cwd,
                           capture_output=True, text=True, env=env, timeout=300)
 
 
