@@ -1,0 +1,172 @@
+"""Throughput and memory of decruft against baselines measured in the same run, on the same documents.
+
+Figures (each printed with its ratio):
+  text    decruft.clean_text on dev dumps  vs  langdetect alone on a 2,000-char sample of each dump
+  html    decruft.clean_html on dev pages  vs  trafilatura.extract alone
+  luigi   CleanPartition over N documents  vs  the same documents cleaned in one plain process
+  workers CleanPartition with --workers 2  vs  --workers 1 (local scheduler)
+  memory  peak RSS of a CleanPartition run over a generated partition of --memory-mb MB
+
+    .venv/bin/python benchmarks/throughput.py [--only text,html,luigi,workers,memory]
+        [--corpus ../shared/corpus/dev] [--luigi-docs 10000] [--memory-mb 1024]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev"
+BIN = Path(sys.executable).parent
+
+
+def load(corpus: Path, name: str) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(corpus.glob(f"*/{name}"))]
+
+
+def rate(fn, items, min_seconds: float = 5.0) -> float:
+    """Documents per second of ``fn`` over ``items``, repeating the list until ``min_seconds`` passed."""
+    fn(items[0])  # warm-up: models and profiles load outside the timing
+    done, start = 0, time.perf_counter()
+    while True:
+        for item in items:
+            fn(item)
+        done += len(items)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return done / elapsed
+
+
+def line(name: str, ours: float, base: float, target: float, unit: str = "docs/s") -> None:
+    ratio = ours / base if base else float("nan")
+    verdict = "ok" if ratio >= target else "BELOW TARGET"
+    print(f"{name:8} decruft {ours:9.1f} {unit}   baseline {base:9.1f} {unit}   ratio {ratio:5.2f} (target ≥ {target}) {verdict}")
+
+
+def bench_text(corpus: Path) -> None:
+    import pipeline
+    from langdetect import DetectorFactory, detect_langs
+
+    DetectorFactory.seed = 0
+    dumps = load(corpus, "dump.txt")
+
+    def langdetect_only(text: str) -> None:
+        try:
+            detect_langs(text[:2000])
+        except Exception:
+            pass
+
+    base = rate(langdetect_only, dumps)
+    ours = rate(pipeline.clean_text, dumps)
+    line("text", ours, base, 0.75)
+
+
+def bench_html(corpus: Path) -> None:
+    import trafilatura
+
+    import pipeline
+
+    pages = load(corpus, "page.html")
+    base = rate(trafilatura.extract, pages)
+    ours = rate(pipeline.clean_html, pages)
+    line("html", ours, base, 0.9)
+
+
+def make_partition(root: Path, corpus: Path, docs: int, date: str = "2026-01-01") -> Path:
+    day = root / "raw" / date
+    day.mkdir(parents=True)
+    dumps = sorted(corpus.glob("*/dump.txt"))
+    for n in range(docs):
+        src = dumps[n % len(dumps)]
+        shutil.copyfile(src, day / f"{n:06d}-{src.parent.name[:12]}.txt")
+    shutil.copy(REPO / "luigi.cfg", root / "luigi.cfg")
+    return day
+
+
+def run_partition(root: Path, workers: int, date: str = "2026-01-01") -> tuple[float, int]:
+    """Seconds and peak RSS (KiB, largest single process) of one CleanPartition run."""
+    shutil.rmtree(root / "clean", ignore_errors=True)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    cmd = [str(BIN / "python"), "-c", _RUN_AND_REPORT_RSS, str(BIN / "luigi"), "--module", "tasks", "CleanPartition",
+           "--date", date, "--local-scheduler", "--no-lock", "--workers", str(workers)]
+    start = time.perf_counter()
+    res = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if res.returncode != 0:
+        raise SystemExit(f"luigi failed:\n{res.stderr[-3000:]}")
+    return elapsed, int(res.stdout.strip().splitlines()[-1])
+
+
+# Runs luigi as a child and prints the peak RSS of the largest process among its descendants.
+_RUN_AND_REPORT_RSS = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def bench_luigi(corpus: Path, docs: int) -> None:
+    from pipeline.batch import BatchStats, clean_files
+    from pipeline.config import CleanConfig
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        day = make_partition(root, corpus, docs)
+        files = sorted(day.iterdir())
+        start = time.perf_counter()
+        for _ in clean_files(files, day, CleanConfig(), BatchStats()):
+            pass
+        plain = docs / (time.perf_counter() - start)
+        seconds, _ = run_partition(root, workers=1)
+        line("luigi", docs / seconds, plain, 0.8)
+        seconds2, _ = run_partition(root, workers=2)
+        line("workers", docs / seconds2, docs / seconds, 1.7)
+
+
+def bench_memory(corpus: Path, megabytes: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        dumps = sorted(corpus.glob("*/dump.txt"))
+        average = sum(p.stat().st_size for p in dumps) / len(dumps)
+        docs = int(megabytes * 2**20 / average)
+        make_partition(root, corpus, docs)
+        seconds, peak_kib = run_partition(root, workers=1)
+        size = sum(p.stat().st_size for p in (root / "raw").rglob("*") if p.is_file()) / 2**20
+        verdict = "ok" if peak_kib / 1024 < 500 else "ABOVE TARGET"
+        print(f"memory   {size:.0f} MB partition, {docs} documents, {seconds:.0f} s: "
+              f"peak RSS {peak_kib / 1024:.0f} MB per process (target < 500 MB) {verdict}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--only", default="text,html,luigi,memory")
+    ap.add_argument("--luigi-docs", type=int, default=10_000)
+    ap.add_argument("--memory-mb", type=int, default=1024)
+    args = ap.parse_args()
+    if not args.corpus.is_dir():
+        print(f"corpus not found: {args.corpus}", file=sys.stderr)
+        return 2
+    print(f"# {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    only = set(args.only.split(","))
+    if "text" in only:
+        bench_text(args.corpus)
+    if "html" in only:
+        bench_html(args.corpus)
+    if "luigi" in only or "workers" in only:
+        bench_luigi(args.corpus, args.luigi_docs)
+    if "memory" in only:
+        bench_memory(args.corpus, args.memory_mb)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
