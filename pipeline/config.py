@@ -42,6 +42,9 @@ class CleanConfig:
     """A ``to_end`` rule cuts the rest of the text only when it fires past this share of the text."""
     statistical: bool = True
     """Run the line classifier after the phrase rules (off: rules only)."""
+    statistical_html: bool = False
+    """Also run it on text trafilatura extracted from HTML (off: trafilatura used the page
+    structure already; text-only features then cost recall — dev F1 0.967 with, 0.973 without)."""
     site_min_share: float = 0.3
     """A line is site boilerplate when it occurs in at least this share of a site's documents…"""
     site_min_docs: int = 5

