@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import Counter
 
 from charset_normalizer import from_bytes
 
@@ -47,17 +48,28 @@ _BOMS = (
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]{2,40})""", re.I)
 _CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
+_HIGH_LETTERS = bytes(range(0xC0, 0x100))
+_ASCII_LETTERS = bytes(range(0x41, 0x5B)) + bytes(range(0x61, 0x7B))
+
+
+def _high_bytes(column: bytes) -> bool:
+    """Looks like UTF-16 high bytes: many NULs (Latin text), or NUL plus one script's block
+    (Cyrillic is 0x04, Greek 0x03, Arabic 0x06) making up nearly all of them."""
+    if column.count(0) / len(column) > 0.3:
+        return True
+    top = Counter(column).most_common(2)
+    return any(value == 0 for value, _ in top) and sum(n for _, n in top) / len(column) > 0.9
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
     sample = data[:4096]
     if len(sample) < 4:
         return None
-    even_nul = sample[0::2].count(0) / len(sample[0::2])
-    odd_nul = sample[1::2].count(0) / len(sample[1::2])
-    if odd_nul > 0.3 and even_nul < 0.05:
+    even, odd = sample[0::2], sample[1::2]
+    even_nul, odd_nul = even.count(0) / len(even), odd.count(0) / len(odd)
+    if _high_bytes(odd) and even_nul < 0.05:
         return "utf-16-le"
-    if even_nul > 0.3 and odd_nul < 0.05:
+    if _high_bytes(even) and odd_nul < 0.05:
         return "utf-16-be"
     return None
 
@@ -109,11 +121,40 @@ def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
                 return data.decode(declared), declared
             except UnicodeDecodeError:
                 pass
-    best = from_bytes(data[:200_000]).best()
-    if best is None or best.encoding is None:
+    encoding = _detect(data[:200_000])
+    if encoding is None:
         raise InputError("undecodable", "no text encoding fits these bytes")
     try:
-        return data.decode(best.encoding), best.encoding
+        return data.decode(encoding), encoding
     except UnicodeDecodeError:
         # The sample fitted, the rest does not: keep what decodes, mark the damage.
-        return data.decode(best.encoding, errors="replace"), best.encoding
+        return data.decode(encoding, errors="replace"), encoding
+
+
+def _detect(sample: bytes) -> str | None:
+    """charset_normalizer's guess; among equally good guesses the common Windows code page wins.
+
+    It often cannot tell cp1250 from cp1252 (latin-1 French ``crème`` → ``crčme``) and, for
+    short input, guesses anything (``Café`` as UTF-16, ``Привет`` as cp1125). Cyrillic text
+    has nearly all its letters at bytes >= 0xC0, Western text few: that share picks between
+    cp1251 and cp1252.
+    """
+    matches = from_bytes(sample)
+    best = matches.best()
+    if best is None or best.encoding is None:
+        return None
+    tied = {m.encoding for m in matches
+            if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01}
+    high = len(sample) - len(sample.translate(None, _HIGH_LETTERS))
+    letters = high + len(sample) - len(sample.translate(None, _ASCII_LETTERS))
+    preferred = ("cp1251", "cp1252") if letters and high / letters > 0.5 else ("cp1252", "cp1251")
+    if best.coherence > 0:
+        preferred = tuple(name for name in preferred if name in tied)
+    # else: no language evidence at all (short input); every guess is as good as the next.
+    for name in preferred:
+        try:
+            sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        return name
+    return best.encoding

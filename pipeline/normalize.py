@@ -33,12 +33,41 @@ _STRAY_TAG = re.compile(
     re.IGNORECASE,
 )
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+_WORD = re.compile(r"[^\W\d_]+")
+_LATIN1_HIGH_WORD = re.compile("[\u00c0-\u00ff]{2,}")
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _cp1251_read_as_latin1(text: str) -> str:
+    """``Ïðèâåò, ìèð!`` (cp1251 bytes read as latin-1/cp1252) → ``Привет, мир!``.
+
+    ftfy only undoes mis-read UTF-8. Here most words consist only of letters U+00C0–U+00FF,
+    which no Latin-script language writes but Russian in cp1251 does.
+    """
+    words = _WORD.findall(text)
+    odd = sum(1 for w in words if _LATIN1_HIGH_WORD.fullmatch(w))
+    if len(words) < 2 or odd * 2 < len(words):
+        return text
+    data = bytearray()
+    for ch in text:
+        try:
+            data += ch.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(ch) > 0xFF:
+                return text
+            data.append(ord(ch))
+    try:
+        return data.decode("cp1251")
+    except UnicodeDecodeError:
+        return text
 
 
 def repair_mojibake(text: str) -> str:
     """Undo double-encoding (``Ã©`` → ``é``, ``â€™`` → ``’``) where the text looks broken."""
-    if text.isascii() or not is_bad(text):
+    if text.isascii():
+        return text
+    text = _cp1251_read_as_latin1(text)
+    if not is_bad(text):
         return text
     return ftfy.fix_text(text, config=_FTFY)
 
