@@ -1,0 +1,507 @@
+"""Audit report for one clean partition: ``<partition>/_report.html``.
+
+One self-contained HTML page (inline CSS and SVG, no scripts, no network assets) with
+
+1. a bar chart of removed spans by reason,
+2. the language mix,
+3. the most frequent removed lines (normalized), with their reason,
+4. rejects by reason (with a few examples),
+5. a deterministic sample of documents: the text with removed spans struck through (``<del>``),
+   labelled with their reason (rule id in the ``title`` attribute), in the original order.
+
+The part files are streamed once and memory does not grow with the partition: counters of
+removed lines are pruned to the most frequent ones, and only the sampled documents are kept
+(bottom-k by a hash of the id: the same ids are chosen on every run, spread over the partition).
+"""
+from __future__ import annotations
+
+import hashlib
+import heapq
+import html
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, TextIO
+
+REPORT_NAME = "_report.html"
+
+# Bounds: memory and page size stay flat however big the partition is.
+LINES_PRUNE_AT = 50_000  # distinct removed lines tracked before pruning …
+LINES_KEEP = 10_000  # … down to the most frequent ones
+TOP_LINES_SHOWN = 50
+TOP_RULES_SHOWN = 30
+REJECT_EXAMPLES = 3  # per reason
+REJECT_REASONS_WITH_EXAMPLES = 50
+LINE_KEY_CHARS = 200  # a normalized removed line is cut to this length
+DOC_MAX_ITEMS = 300  # paragraphs + removed spans shown per document
+DOC_MAX_CHARS = 30_000
+ITEM_MAX_CHARS = 3_000
+
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+           "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+
+
+REASON_COLOURS = {  # the reasons README lists; any other reason gets a palette colour by hash
+    "title": "#6b7280", "donation_appeal": "#e15759", "photo_credit": "#b07aa1", "navigation": "#4e79a7",
+    "share": "#76b7b2", "newsletter": "#f28e2b", "cookie_notice": "#9c755f", "advertisement": "#d62728",
+    "payment_widget": "#edc948", "legal": "#59a14f", "comments": "#ff9da7", "site_boilerplate": "#1f77b4",
+    "boilerplate": "#8c8c8c",
+}
+
+
+def reason_colour(reason: str) -> str:
+    """The same colour for a reason in every report (chart bars and document labels)."""
+    if reason in REASON_COLOURS:
+        return REASON_COLOURS[reason]
+    digest = hashlib.blake2b(reason.encode("utf-8"), digest_size=2).digest()
+    return PALETTE[int.from_bytes(digest, "big") % len(PALETTE)]
+
+
+def sample_key(doc_id: str) -> int:
+    """Deterministic, well-spread rank of a document id for bottom-k sampling."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+
+_WS = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+
+
+def normalize_line(text: str) -> str:
+    """Key for counting removed lines: NFKC, case-folded, digit runs → ``#``, whitespace collapsed."""
+    key = _WS.sub(" ", _DIGITS.sub("#", unicodedata.normalize("NFKC", text).casefold())).strip()
+    return key if len(key) <= LINE_KEY_CHARS else key[:LINE_KEY_CHARS] + "…"
+
+
+def _clip(text: str, limit: int = ITEM_MAX_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + f" … [{len(text) - limit} more characters]"
+
+
+def interleave(record: dict[str, Any]) -> tuple[list[tuple[str, dict | None]], bool]:
+    """The document's lines in input order: ``(text, None)`` kept, ``(text, span)`` removed.
+
+    Uses each removed span's ``at`` (its position among the decided lines); kept paragraphs of
+    ``text`` fill the other positions in order. Returns ``(items, exact)``; without usable ``at``
+    fields (older records) the kept paragraphs come first, then the removed spans, and ``exact``
+    is False.
+    """
+    text = record.get("text") or ""
+    paragraphs = text.split("\n\n") if text else []
+    removed = [r for r in record.get("removed") or [] if isinstance(r, dict)]
+    ats = [r.get("at") for r in removed]
+    total = len(paragraphs) + len(removed)
+    if not all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < total for a in ats) \
+            or len(set(ats)) != len(ats):
+        return [(p, None) for p in paragraphs] + [(str(r.get("text", "")), r) for r in removed], not removed
+    at_map = {a: r for a, r in zip(ats, removed)}
+    items: list[tuple[str, dict | None]] = []
+    kept = iter(paragraphs)
+    for pos in range(total):
+        span = at_map.get(pos)
+        if span is not None:
+            items.append((str(span.get("text", "")), span))
+        else:
+            para = next(kept, None)
+            if para is not None:
+                items.append((para, None))
+    items.extend((p, None) for p in kept)
+    return items, True
+
+
+@dataclass
+class SampledDoc:
+    order: int  # position in the partition (part files sorted, then line)
+    id: str
+    title: str | None
+    url: str | None
+    source: str | None
+    lang: str
+    lang_score: Any
+    stats: dict
+    items: list[tuple[str, dict | None]]
+    exact: bool
+    hidden_items: int
+
+
+def _compact(order: int, rec: dict[str, Any]) -> SampledDoc:
+    items, exact = interleave(rec)
+    shown: list[tuple[str, dict | None]] = []
+    chars = 0
+    for text, span in items:
+        if len(shown) >= DOC_MAX_ITEMS or chars >= DOC_MAX_CHARS:
+            break
+        clipped = _clip(text)
+        chars += len(clipped)
+        shown.append((clipped, {"reason": span.get("reason"), "rule": span.get("rule")} if span is not None else None))
+    stats = rec.get("stats") if isinstance(rec.get("stats"), dict) else {}
+    return SampledDoc(order, str(rec.get("id", "")), rec.get("title"), rec.get("url"), rec.get("source"),
+                      str(rec.get("lang") or "und"), rec.get("lang_score"),
+                      {k: v for k, v in stats.items() if isinstance(v, (int, float))},
+                      shown, exact, len(items) - len(shown))
+
+
+@dataclass
+class PartitionScan:
+    """Bounded-memory summary of one partition, built in one pass over its files."""
+
+    max_docs: int = 200
+    documents: int = 0
+    bad_lines: int = 0
+    chars_in: int = 0
+    chars_out: int = 0
+    removed_by_reason: Counter = field(default_factory=Counter)
+    removed_chars_by_reason: Counter = field(default_factory=Counter)
+    langs: Counter = field(default_factory=Counter)
+    rules: Counter = field(default_factory=Counter)
+    rule_reason: dict = field(default_factory=dict)
+    lines: Counter = field(default_factory=Counter)  # (normalized line, reason) → count
+    line_rule: dict = field(default_factory=dict)  # (normalized line, reason) → a rule id
+    pruned: bool = False
+    rejects: Counter = field(default_factory=Counter)
+    reject_examples: dict = field(default_factory=dict)
+    rejects_present: bool = False
+    part_files: int = 0
+    _heap: list = field(default_factory=list)  # max-heap on sample key via negation
+
+    def add_record(self, order: int, rec: dict[str, Any]) -> None:
+        self.documents += 1
+        self.langs[str(rec.get("lang") or "und")] += 1
+        stats = rec.get("stats") if isinstance(rec.get("stats"), dict) else {}
+        self.chars_in += stats.get("chars_in", 0) if isinstance(stats.get("chars_in"), int) else 0
+        self.chars_out += stats.get("chars_out", 0) if isinstance(stats.get("chars_out"), int) else 0
+        for span in rec.get("removed") or []:
+            if not isinstance(span, dict):
+                continue
+            reason = str(span.get("reason") or "boilerplate")
+            rule = str(span.get("rule") or "")
+            text = str(span.get("text") or "")
+            self.removed_by_reason[reason] += 1
+            self.removed_chars_by_reason[reason] += len(text)
+            self.rules[rule] += 1
+            self.rule_reason.setdefault(rule, reason)
+            key = (normalize_line(text), reason)
+            self.lines[key] += 1
+            self.line_rule.setdefault(key, rule)
+        if len(self.lines) > LINES_PRUNE_AT:
+            self._prune_lines()
+        if len(self.rules) > LINES_PRUNE_AT:
+            self.rules = Counter(dict(self.rules.most_common(LINES_KEEP)))
+            self.rule_reason = {k: self.rule_reason[k] for k in self.rules}
+            self.pruned = True
+        self._sample(order, rec)
+
+    def _prune_lines(self) -> None:
+        self.lines = Counter(dict(self.lines.most_common(LINES_KEEP)))
+        self.line_rule = {k: self.line_rule[k] for k in self.lines}
+        self.pruned = True
+
+    def _sample(self, order: int, rec: dict[str, Any]) -> None:
+        if self.max_docs <= 0:
+            return
+        key = (sample_key(str(rec.get("id", ""))), order)
+        if len(self._heap) < self.max_docs:
+            heapq.heappush(self._heap, ((-key[0], -key[1]), _compact(order, rec)))
+        elif key < (-self._heap[0][0][0], -self._heap[0][0][1]):
+            heapq.heapreplace(self._heap, ((-key[0], -key[1]), _compact(order, rec)))
+
+    def add_reject(self, rec: dict[str, Any]) -> None:
+        reason = str(rec.get("reason") or "unknown")
+        self.rejects[reason] += 1
+        examples = self.reject_examples.get(reason)
+        if examples is None:
+            if len(self.reject_examples) >= REJECT_REASONS_WITH_EXAMPLES:
+                return
+            examples = self.reject_examples[reason] = []
+        if len(examples) < REJECT_EXAMPLES:
+            examples.append((str(rec.get("id", "")), _clip(str(rec.get("error") or ""), 300)))
+
+    @property
+    def sampled(self) -> list[SampledDoc]:
+        return sorted((doc for _, doc in self._heap), key=lambda d: d.order)
+
+
+def _json_lines(path: Path) -> Iterable[dict[str, Any] | None]:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                yield None
+                continue
+            yield obj if isinstance(obj, dict) else None
+
+
+def scan_partition(partition_dir: Path, max_docs: int = 200) -> PartitionScan:
+    """One pass over ``part-*.jsonl`` and ``_rejects.jsonl``."""
+    scan = PartitionScan(max_docs=max_docs)
+    order = 0
+    for part in sorted(partition_dir.glob("part-*.jsonl")):
+        scan.part_files += 1
+        for rec in _json_lines(part):
+            if rec is None:
+                scan.bad_lines += 1
+                continue
+            scan.add_record(order, rec)
+            order += 1
+    # parts in the other output formats (luigi.cfg output_format): jsonl.gz, parquet, txt-dir
+    from .writers import iter_records, output_format_of
+
+    for part in sorted(partition_dir.glob("part-*")):
+        fmt = output_format_of(part)
+        if fmt in (None, "jsonl"):
+            continue
+        scan.part_files += 1
+        for rec in iter_records(fmt, part):
+            scan.add_record(order, rec)
+            order += 1
+    rejects = partition_dir / "_rejects.jsonl"
+    if rejects.is_file():
+        scan.rejects_present = True
+        for rec in _json_lines(rejects):
+            if rec is None:
+                scan.bad_lines += 1
+                continue
+            scan.add_reject(rec)
+    return scan
+
+
+# ---------------------------------------------------------------------------------------- HTML
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+CSS = """
+:root { --fg:#1d2125; --muted:#5f6b76; --line:#dde1e6; --bg:#fff; --soft:#f5f7f9; --del:#b3261e; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg);
+       background: var(--bg); margin: 0 auto; max-width: 1100px; padding: 24px 28px 80px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 36px 0 10px;
+     padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 0 0 4px; overflow-wrap: anywhere; }
+.muted, .note { color: var(--muted); } .note { font-size: 13px; margin: 4px 0 10px; }
+.warn { background: #fff4e5; border: 1px solid #f0c27b; padding: 8px 12px; border-radius: 6px; }
+.cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 14px 0; }
+.card { background: var(--soft); border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 120px; }
+.card b { display: block; font-size: 20px; } .card span { color: var(--muted); font-size: 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--soft); font-weight: 600; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.txt { overflow-wrap: anywhere; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
+.meter { background: var(--soft); border-radius: 3px; height: 10px; min-width: 120px; }
+.meter i { display: block; height: 10px; border-radius: 3px; background: #4e79a7; }
+.tag { display: inline-block; color: #fff; border-radius: 4px; padding: 0 6px; font-size: 12px;
+       line-height: 18px; white-space: nowrap; margin-right: 6px; }
+svg.chart text { font: 12px system-ui, sans-serif; fill: var(--fg); }
+svg.chart text.count { fill: var(--muted); }
+.toc { columns: 2; font-size: 13px; padding-left: 20px; } .toc li { overflow-wrap: anywhere; }
+.doc { border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin: 14px 0; }
+.doc .meta { font-size: 12px; color: var(--muted); margin-bottom: 8px; overflow-wrap: anywhere; }
+.doc .meta code { font-size: 12px; }
+.doc p { margin: 0 0 8px; overflow-wrap: anywhere; white-space: pre-wrap; }
+.doc p.rm { background: #fdf1f0; border-left: 3px solid var(--del); padding: 1px 8px; }
+.doc del { color: var(--del); text-decoration-thickness: 1px; }
+"""
+
+
+def _bar_chart(counts: Counter, chars: Counter) -> str:
+    """Horizontal bars, one per reason, biggest first; each bar has data-reason / data-count."""
+    if not counts:
+        return '<p class="muted">No spans were removed.</p>'
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    label_w, bar_w, count_w, row_h, top = 170, 560, 110, 26, 8
+    width, height = label_w + bar_w + count_w, top * 2 + row_h * len(rows)
+    biggest = rows[0][1]
+    total = sum(counts.values())
+    parts = [f'<svg class="chart" id="removed-chart" role="img" '
+             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+             f'aria-label="Removed spans by reason">']
+    for i, (reason, n) in enumerate(rows):
+        y = top + i * row_h
+        w = max(2.0, bar_w * n / biggest)
+        pct = 100.0 * n / total
+        parts.append(
+            f'<g class="bar" data-reason="{esc(reason)}" data-count="{n}">'
+            f'<title>{esc(reason)}: {n} spans ({pct:.1f}%), {chars.get(reason, 0)} characters</title>'
+            f'<text class="label" x="{label_w - 8}" y="{y + row_h / 2 + 4:.0f}" text-anchor="end">{esc(reason)}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" rx="3" fill="{reason_colour(reason)}"/>'
+            f'<text class="count" x="{label_w + w + 6:.1f}" y="{y + row_h / 2 + 4:.0f}">{n} ({pct:.0f}%)</text>'
+            "</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _tag(span: dict) -> str:
+    reason = str(span.get("reason") or "boilerplate")
+    rule = str(span.get("rule") or "")
+    return (f'<span class="tag" style="background:{reason_colour(reason)}" title="rule: {esc(rule)}">'
+            f"{esc(reason)}</span>")
+
+
+def _doc_html(n: int, doc: SampledDoc) -> str:
+    title = doc.title if doc.title else "(no title)"
+    score = f" ({doc.lang_score})" if isinstance(doc.lang_score, (int, float)) else ""
+    stats = ", ".join(f"{k} {v}" for k, v in doc.stats.items())
+    out = [f'<article class="doc" id="doc-{n}" data-id="{esc(doc.id)}">',
+           f"<h3>{esc(title)}</h3>",
+           f'<div class="meta">id <code>{esc(doc.id)}</code> · lang <b>{esc(doc.lang)}</b>{esc(score)}']
+    if doc.url:
+        out.append(f" · url <code>{esc(doc.url)}</code>")
+    if doc.source:
+        out.append(f" · source <code>{esc(doc.source)}</code>")
+    if stats:
+        out.append(f"<br>{esc(stats)}")
+    out.append("</div>")
+    if not doc.exact:
+        out.append('<p class="note">Original order unknown (record without <code>at</code>): '
+                   "kept text first, then the removed spans.</p>")
+    for text, span in doc.items:
+        if span is None:
+            out.append(f"<p>{esc(text)}</p>")
+        else:
+            out.append(f'<p class="rm">{_tag(span)}<del title="rule: {esc(span.get("rule") or "")}">'
+                       f"{esc(text)}</del></p>")
+    if doc.hidden_items:
+        out.append(f'<p class="note">… {doc.hidden_items} more lines not shown.</p>')
+    out.append("</article>")
+    return "\n".join(out)
+
+
+def _summary_file(partition_dir: Path) -> dict[str, Any] | None:
+    path = partition_dir / "_SUCCESS.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str, Any] | None = None) -> str:
+    """The report page for one partition folder, as a string.
+
+    ``summary`` is the ``_SUCCESS.json`` content (read from the folder when not given; the
+    Luigi task passes it because it writes the report just before that file).
+    """
+    partition_dir = Path(partition_dir)
+    scan = scan_partition(partition_dir, max_docs)
+    if summary is None:
+        summary = _summary_file(partition_dir)
+    name = partition_dir.name or str(partition_dir)
+    removed_total = sum(scan.removed_by_reason.values())
+    rejected_total = sum(scan.rejects.values())
+    out: list[str] = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>decruft report · {esc(name)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<h1>decruft audit report · {esc(name)}</h1>",
+    ]
+    meta = [f"partition <code>{esc(partition_dir)}</code>", f"{scan.part_files} part files"]
+    if summary:
+        version = summary.get("version") if isinstance(summary.get("version"), dict) else {}
+        if version:
+            meta.append(f"decruft {esc(version.get('decruft'))}, rules {esc(version.get('rules'))}")
+        if summary.get("finished_at"):
+            meta.append(f"finished {esc(summary.get('finished_at'))}")
+    out.append(f'<p class="muted">{" · ".join(meta)}</p>')
+
+    warnings = []
+    if scan.bad_lines:
+        warnings.append(f"{scan.bad_lines} unreadable JSON lines skipped.")
+    if summary:
+        for key, seen in (("cleaned", scan.documents), ("rejected", rejected_total)):
+            if isinstance(summary.get(key), int) and summary[key] != seen:
+                warnings.append(f"_SUCCESS.json says {key} = {summary[key]}, the files hold {seen}.")
+    if not scan.rejects_present:
+        warnings.append("No _rejects.jsonl in this folder.")
+    for w in warnings:
+        out.append(f'<p class="warn">{esc(w)}</p>')
+
+    kept_pct = f"{100.0 * scan.chars_out / scan.chars_in:.1f}%" if scan.chars_in else "–"
+    cards = [(scan.documents, "documents cleaned"), (rejected_total, "documents rejected"),
+             (removed_total, "spans removed"), (len(scan.langs), "languages"),
+             (f"{scan.chars_in:,}", "characters in"), (f"{scan.chars_out:,}", "characters out"),
+             (kept_pct, "of characters kept")]
+    out.append('<div class="cards">' + "".join(f"<div class=\"card\"><b>{esc(v)}</b><span>{esc(k)}</span></div>"
+                                               for v, k in cards) + "</div>")
+
+    # 1. removed spans by reason
+    out.append('<h2 id="removed">Removed spans by reason</h2>')
+    out.append(_bar_chart(scan.removed_by_reason, scan.removed_chars_by_reason))
+    if scan.rules:
+        out.append(f'<details><summary>Top {min(TOP_RULES_SHOWN, len(scan.rules))} rules</summary>'
+                   '<table id="rules"><tr><th>rule</th><th>reason</th><th class="n">spans</th></tr>')
+        for rule, n in sorted(scan.rules.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_RULES_SHOWN]:
+            out.append(f"<tr><td><code>{esc(rule or '(none)')}</code></td><td>{esc(scan.rule_reason.get(rule))}</td>"
+                       f'<td class="n">{n}</td></tr>')
+        out.append("</table></details>")
+
+    # 2. language mix
+    out.append('<h2 id="languages">Language mix</h2>')
+    if scan.langs:
+        out.append('<table id="langs"><tr><th>lang</th><th class="n">documents</th><th class="n">share</th><th></th></tr>')
+        for lang, n in sorted(scan.langs.items(), key=lambda kv: (-kv[1], kv[0])):
+            pct = 100.0 * n / scan.documents
+            out.append(f'<tr data-lang="{esc(lang)}"><td><b>{esc(lang)}</b></td><td class="n">{n}</td>'
+                       f'<td class="n">{pct:.1f}%</td><td><div class="meter"><i style="width:{pct:.1f}%"></i></div></td></tr>')
+        out.append("</table>")
+    else:
+        out.append('<p class="muted">No documents.</p>')
+
+    # 3. most frequent removed lines
+    out.append('<h2 id="top-lines">Most frequent removed lines</h2>')
+    out.append('<p class="note">Lines normalized (Unicode NFKC, case-folded, digit runs as #, whitespace collapsed, '
+               f"cut at {LINE_KEY_CHARS} characters); counted per reason.")
+    if scan.pruned:
+        out.append(f" The partition has many distinct removed lines: only the most frequent were tracked "
+                   f"(pruned to {LINES_KEEP:,} whenever more than {LINES_PRUNE_AT:,}), so counts are lower bounds.")
+    out.append("</p>")
+    if scan.lines:
+        out.append('<table id="lines"><tr><th class="n">count</th><th>reason</th><th>line</th></tr>')
+        for (line, reason), n in sorted(scan.lines.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_LINES_SHOWN]:
+            out.append(f'<tr><td class="n">{n}</td><td>{_tag({"reason": reason, "rule": scan.line_rule.get((line, reason))})}'
+                       f'</td><td class="txt">{esc(line)}</td></tr>')
+        out.append("</table>")
+    else:
+        out.append('<p class="muted">No spans were removed.</p>')
+
+    # 4. rejects
+    out.append('<h2 id="rejects">Rejected documents by reason</h2>')
+    if scan.rejects:
+        out.append('<table id="rejects-table"><tr><th>reason</th><th class="n">documents</th><th>examples (id: error)</th></tr>')
+        for reason, n in sorted(scan.rejects.items(), key=lambda kv: (-kv[1], kv[0])):
+            examples = "<br>".join(f"<code>{esc(i)}</code>: {esc(e)}" for i, e in scan.reject_examples.get(reason, []))
+            out.append(f'<tr data-reason="{esc(reason)}"><td><b>{esc(reason)}</b></td><td class="n">{n}</td>'
+                       f'<td class="txt">{examples}</td></tr>')
+        out.append("</table>")
+    else:
+        out.append('<p class="muted">No rejected documents.</p>')
+
+    # 5. sampled documents
+    sampled = scan.sampled
+    out.append('<h2 id="documents">Documents</h2>')
+    if len(sampled) < scan.documents:
+        note = (f"Showing a sample of {len(sampled)} of {scan.documents} documents, chosen by a hash of the id "
+                "(the same documents on every run), in partition order.")
+    else:
+        note = f"All {scan.documents} documents, in partition order."
+    out.append(f'<p class="note" id="sample-note">{esc(note)} Removed spans are struck through and labelled '
+               "with their reason (hover for the rule id).</p>")
+    if sampled:
+        out.append('<ol class="toc">' + "".join(
+            f'<li><a href="#doc-{n}">{esc(d.title or d.id)}</a> <span class="muted">({esc(d.lang)}, '
+            f"{sum(1 for _, s in d.items if s is not None)} removed)</span></li>"
+            for n, d in enumerate(sampled)) + "</ol>")
+    for n, doc in enumerate(sampled):
+        out.append(_doc_html(n, doc))
+    out.append("</body>\n</html>\n")
+    return "\n".join(out)
+
+
+def write_report(partition_dir: Path, out_fh: TextIO, max_docs: int = 200, *,
+                 summary: dict[str, Any] | None = None) -> None:
+    """Write the report page for ``partition_dir`` to an open text file handle."""
+    out_fh.write(render_report(Path(partition_dir), max_docs, summary=summary))
