@@ -13,7 +13,7 @@ from .clean import clean_document
 from .config import CleanConfig
 from .normalize import split_lines
 from .document import Document
-from .readers import iter_documents
+from .readers import input_format, iter_documents
 from .site_profile import ProfileLearner, SiteProfiles, site_of
 from .writers import UniqueIds
 
@@ -27,8 +27,12 @@ class BatchStats:
     removed_by_reason: Counter = field(default_factory=Counter)
     capped: Counter = field(default_factory=Counter)
     langs: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)  # not documents (e.g. WARC 404s), by reason
 
     def add(self, doc: Document) -> None:
+        if doc.skipped:  # not an input document: outside inputs = cleaned + rejected
+            self.skipped[doc.skipped] += 1
+            return
         self.inputs += 1
         self.capped.update(doc.capped)
         if doc.rejected:
@@ -43,7 +47,7 @@ class BatchStats:
         """Add counts saved by ``as_dict`` (e.g. one shard's stats file)."""
         for name in ("inputs", "cleaned", "rejected"):
             setattr(self, name, getattr(self, name) + other.get(name, 0))
-        for name in ("rejected_by_reason", "removed_by_reason", "capped", "langs"):
+        for name in ("rejected_by_reason", "removed_by_reason", "capped", "langs", "skipped"):
             getattr(self, name).update(other.get(name, {}))
 
     def as_dict(self) -> dict:
@@ -55,6 +59,7 @@ class BatchStats:
             "removed_by_reason": dict(sorted(self.removed_by_reason.items())),
             "capped": dict(sorted(self.capped.items())),
             "langs": dict(sorted(self.langs.items())),
+            "skipped": dict(sorted(self.skipped.items())),
         }
 
 
@@ -85,9 +90,14 @@ def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stat
     With ``ids``, repeated ids of cleaned documents are made unique (``id~2``); without,
     ids stay as read (a partition makes them unique across all its shards at the end).
     ``cleaner`` replaces the in-process ``clean_document`` call (e.g. to bound its time).
+    Skipped units (``doc.skipped``, e.g. WARC records that are not HTML pages) are only
+    counted in ``stats.skipped``; they are not yielded.
     """
     for path in paths:
         for doc in iter_file_documents(path, base, cfg):
+            if doc.skipped:
+                stats.add(doc)
+                continue
             try:
                 doc = cleaner(doc) if cleaner else clean_document(doc, cfg, profiles)
             except Exception as exc:  # one bad document never stops a batch
@@ -104,10 +114,12 @@ def learn_site_profiles(paths: Iterable[Path], base: Path | None, cfg: CleanConf
 
     HTML pages are left out: trafilatura already drops their templates.
     """
-    learner = learner or ProfileLearner()
+    learner = learner or ProfileLearner(max_words=cfg.site_max_words)
     for path in paths:
+        if input_format(path.name) == "warc":  # web archives hold only HTML pages: not read twice
+            continue
         for doc in iter_file_documents(path, base, cfg):
-            if doc.rejected or doc.kind != "text":
+            if doc.rejected or doc.skipped or doc.kind != "text":
                 continue
             lines, _ = split_lines(doc.raw[: cfg.max_document_chars], cfg.max_line_chars)
             learner.add(site_of(doc.url, doc.id), lines)

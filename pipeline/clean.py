@@ -1,6 +1,7 @@
 """clean_document: one Document from raw input to clean, language-tagged text."""
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import metadata as _metadata
 from typing import Any
 
@@ -35,7 +36,7 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     ``profiles``: learned site boilerplate (``site_profile``); lines it lists for the
     document's site are removed with reason ``site_boilerplate``.
     """
-    if doc.rejected:
+    if doc.rejected or doc.skipped:
         return doc
     cfg = cfg or CleanConfig()
     raw = doc.raw
@@ -55,6 +56,8 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     if cut:
         doc.capped.append("line_chars")
     site_keys = profiles.keys_for(doc.url, doc.id) if profiles else frozenset()
+    if doc.kind == "html" and cfg.statistical and not cfg.statistical_html:
+        cfg = replace(cfg, statistical=False)
     decisions, title = strip_boilerplate(lines, rules_for(cfg), cfg, title=title, site_keys=site_keys)
     kept = [d.text for d in decisions if d.keep]
     doc.decisions = decisions

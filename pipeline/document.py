@@ -37,15 +37,18 @@ class Document:
     # set when the document cannot be cleaned
     error: str | None = None  # short machine reason, e.g. "binary", "empty"
     detail: str | None = None  # one human line
+    # set by a reader for an input unit that is not a document at all (e.g. a WARC request
+    # record, a 404, an image): counted under ``skipped`` by reason, never cleaned or rejected
+    skipped: str | None = None
 
     @property
     def rejected(self) -> bool:
         return self.error is not None
 
-    def removed(self) -> list[dict[str, str]]:
+    def removed(self) -> list[dict[str, Any]]:
         return [
-            {"reason": d.reason or "boilerplate", "rule": d.rule or "", "text": d.text}
-            for d in self.decisions
+            {"reason": d.reason or "boilerplate", "rule": d.rule or "", "text": d.text, "at": i}
+            for i, d in enumerate(self.decisions)
             if not d.keep
         ]
 

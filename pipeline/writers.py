@@ -1,10 +1,29 @@
-"""Writers: records to JSONL or plain text. The caller owns the (atomic) file handle."""
+"""Writers: records to JSONL, plain text, gzip-compressed JSONL, Parquet or a folder of .txt files.
+
+``write_record`` writes one record to a text handle the caller owns. ``open_writer(fmt, target)``
+returns a ``RecordWriter``: given a path it writes atomically (a temporary sibling renamed into
+place on success, removed on error); given an open handle, the caller owns atomicity.
+``iter_records`` / ``read_ids`` / ``rewrite_ids`` read back what the writers wrote.
+"""
 from __future__ import annotations
 
+import contextlib
+import gzip
+import hashlib
+import io
 import json
-from typing import Any, Iterable, TextIO
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, TextIO
 
-OUTPUT_FORMATS = ("jsonl", "text")
+OUTPUT_FORMATS = ("jsonl", "text", "jsonl.gz", "parquet", "txt-dir")
+PATH_FORMATS = frozenset({"jsonl.gz", "parquet", "txt-dir"})  # written to a named file/folder, not a stream
+PARTITION_FORMATS = ("jsonl", "jsonl.gz", "parquet", "txt-dir")  # keep ids, so partitions can use them
+FORMAT_SUFFIX = {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parquet", "txt-dir": ""}
 
 
 def dumps(record: dict[str, Any]) -> str:
@@ -37,3 +56,415 @@ class UniqueIds:
         unique = f"{doc_id}~{n}"
         self._seen.add(unique)
         return unique
+
+
+# ------------------------------------------------------------------------------- record writers
+
+class RecordWriter:
+    """Writes records one at a time. As a context manager: ``close()`` (commit) on success,
+    ``abort()`` (nothing left behind, when the writer owns the target) on an exception."""
+
+    def write(self, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.close()
+
+    def __enter__(self) -> "RecordWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class _AtomicBinaryFile:
+    """A binary file at ``path``: with ``atomic``, written as ``.<name>.*.tmp`` beside it and
+    renamed into place by ``commit``; ``discard`` removes what was written."""
+
+    def __init__(self, path: Path, atomic: bool = True):
+        self.path = Path(path)
+        if atomic:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            self.fh: IO[bytes] = os.fdopen(fd, "wb")
+            self.tmp = Path(tmp)
+        else:
+            self.fh = open(self.path, "wb")
+            self.tmp = self.path
+
+    def commit(self) -> None:
+        self.fh.close()
+        if self.tmp != self.path:
+            os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.fh.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+
+class _TextStreamWriter(RecordWriter):
+    """JSONL or text to a text handle (caller's) or a path (atomic, UTF-8, ``\\n``)."""
+
+    fmt = "jsonl"
+
+    def __init__(self, target: str | os.PathLike | TextIO, *, atomic: bool = True):
+        self._file: _AtomicBinaryFile | None = None
+        if isinstance(target, (str, os.PathLike)):
+            self._file = _AtomicBinaryFile(Path(target), atomic)
+            self.fh: TextIO = io.TextIOWrapper(self._file.fh, encoding="utf-8", newline="\n")
+        else:
+            self.fh = target
+
+    def write(self, record: dict[str, Any]) -> None:
+        write_record(self.fh, record, self.fmt)
+
+    def close(self) -> None:
+        self.fh.flush()
+        if self._file is not None:
+            self.fh.close()
+            self._file.commit()
+
+    def abort(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(Exception):
+                self.fh.close()
+            self._file.discard()
+
+
+class JsonlWriter(_TextStreamWriter):
+    fmt = "jsonl"
+
+
+class TextWriter(_TextStreamWriter):
+    """Clean text only, documents separated by a blank line (the CLI's ``--format text``)."""
+
+    fmt = "text"
+
+
+class JsonlGzWriter(RecordWriter):
+    """JSONL, gzip-compressed (reproducible: no timestamp in the gzip header)."""
+
+    def __init__(self, target: str | os.PathLike | IO[bytes], *, atomic: bool = True):
+        self._file: _AtomicBinaryFile | None = None
+        if isinstance(target, (str, os.PathLike)):
+            self._file = _AtomicBinaryFile(Path(target), atomic)
+            target = self._file.fh
+        self._gz = gzip.GzipFile(fileobj=target, mode="wb", mtime=0)
+        self.fh = io.TextIOWrapper(self._gz, encoding="utf-8", newline="\n")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.fh.write(dumps(record) + "\n")
+
+    def close(self) -> None:
+        self.fh.flush()
+        self._gz.close()  # writes the gzip trailer, leaves the underlying file open
+        if self._file is not None:
+            self._file.commit()
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.discard()
+
+
+# Parquet: one row per document, the JSONL record's fields as columns. ``removed`` is a list of
+# structs, ``stats`` and ``version`` are structs (fixed keys: query them as ``stats.chars_out``);
+# ``metadata`` is a JSON string because its keys differ from input to input (passed through).
+_PARQUET: dict[str, Any] = {}
+
+
+def parquet_schema():
+    """The explicit Arrow schema of Parquet output (pyarrow is imported on first use)."""
+    if "schema" not in _PARQUET:
+        import pyarrow as pa
+
+        removed = pa.struct([("reason", pa.string()), ("rule", pa.string()), ("text", pa.string()),
+                             ("at", pa.int64())])
+        stats = pa.struct([(k, pa.int64()) for k in ("chars_in", "chars_out", "lines_in", "lines_kept",
+                                                      "lines_removed")] + [("capped", pa.list_(pa.string()))])
+        version = pa.struct([("decruft", pa.string()), ("rules", pa.string())])
+        _PARQUET["schema"] = pa.schema([
+            pa.field("id", pa.string(), nullable=False),
+            ("source", pa.string()), ("url", pa.string()), ("title", pa.string()),
+            ("lang", pa.string()), ("lang_score", pa.float64()), ("text", pa.string()),
+            ("removed", pa.list_(removed)), ("stats", stats),
+            ("metadata", pa.string()),  # JSON object
+            ("version", version),
+        ], metadata={b"decruft.metadata": b"json"})
+    return _PARQUET["schema"]
+
+
+def _struct_keys(schema, name: str) -> set[str]:
+    typ = schema.field(name).type
+    typ = getattr(typ, "value_type", typ)  # list<struct> -> struct
+    return {typ.field(i).name for i in range(typ.num_fields)}
+
+
+def _check_parquet_record(record: dict[str, Any], schema) -> None:
+    """A key the schema does not have would be dropped silently by Arrow: fail loudly instead."""
+    unknown = set(record) - set(schema.names)
+    for name in ("stats", "version"):
+        unknown |= {f"{name}.{k}" for k in (record.get(name) or {})} - {f"{name}.{k}" for k in _struct_keys(schema, name)}
+    removed_keys = _struct_keys(schema, "removed")
+    for span in record.get("removed") or ():
+        unknown |= {f"removed.{k}" for k in span if k not in removed_keys}
+    if unknown:
+        raise ValueError(f"record fields not in the Parquet schema (pipeline/writers.py): {sorted(unknown)}")
+
+
+class ParquetWriter(RecordWriter):
+    """Parquet with ``parquet_schema()``, streamed in row groups of ``row_group_size`` records
+    (or fewer when their text passes ``row_group_chars``), so memory stays bounded."""
+
+    def __init__(self, target: str | os.PathLike | IO[bytes], *, atomic: bool = True,
+                 row_group_size: int = 1000, row_group_chars: int = 64_000_000, compression: str = "zstd"):
+        import pyarrow.parquet as pq
+
+        self._file: _AtomicBinaryFile | None = None
+        if isinstance(target, (str, os.PathLike)):
+            self._file = _AtomicBinaryFile(Path(target), atomic)
+            target = self._file.fh
+        self.schema = parquet_schema()
+        # An open file object, never a path: pyarrow must not guess anything from a (temporary) name.
+        self._writer = pq.ParquetWriter(target, self.schema, compression=compression)
+        self.row_group_size, self.row_group_chars = row_group_size, row_group_chars
+        self._rows: list[dict[str, Any]] = []
+        self._chars = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        _check_parquet_record(record, self.schema)
+        row = dict(record)
+        row["metadata"] = json.dumps(record.get("metadata") or {}, ensure_ascii=False, default=str)
+        self._rows.append(row)
+        self._chars += len(record.get("text") or "")
+        if len(self._rows) >= self.row_group_size or self._chars >= self.row_group_chars:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            import pyarrow as pa
+
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._rows, self._chars = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+        if self._file is not None:
+            self._file.commit()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        if self._file is not None:
+            self._file.discard()
+
+
+# txt-dir: one ``<safe id>.txt`` per document plus ``_index.jsonl`` (file name → id, url, …).
+INDEX_NAME = "_index.jsonl"
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|]')
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def safe_filename(doc_id: str, max_bytes: int = 120) -> str:
+    """A file name stem from ``doc_id`` that is safe on Linux, macOS and Windows.
+
+    No path separators, ``..``, control or reserved characters, leading dots or dashes,
+    trailing dots or spaces, no Windows device names; at most ``max_bytes`` UTF-8 bytes (a
+    shortened name ends with a hash of the whole id, so long ids stay apart). Never empty.
+    """
+    name = unicodedata.normalize("NFC", doc_id)
+    name = "".join("_" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in name)
+    name = _UNSAFE_CHARS.sub("_", name)
+    name = re.sub(r"\s+", "_", name)
+    name = re.sub(r"\.{2,}", "_", name)
+    name = name.strip(" .").lstrip("-") or "_"
+    if name.split(".")[0].lower() in _WINDOWS_RESERVED:
+        name = "_" + name
+    if len(name.encode("utf-8")) > max_bytes:
+        digest = hashlib.sha1(doc_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        cut = name.encode("utf-8")[: max_bytes - len(digest) - 1].decode("utf-8", "ignore").rstrip(" .")
+        name = f"{cut}-{digest}"
+    return name
+
+
+class TxtDirWriter(RecordWriter):
+    """A folder of ``<safe id>.txt`` files (the clean text) and ``_index.jsonl`` mapping each
+    file to its record's ``id``, ``source``, ``url``, ``title`` and ``lang``.
+
+    Name collisions (``a/b`` and ``a_b``; names equal but for case) get ``~2``, ``~3``… in
+    write order. With ``atomic``, the folder is built beside the target and swapped in on
+    ``close``; an existing target is replaced only if it is empty or an earlier txt-dir output.
+    """
+
+    def __init__(self, folder: str | os.PathLike, *, atomic: bool = True):
+        self.folder = Path(folder)
+        self.atomic = atomic
+        if atomic:
+            self._check_replaceable()
+            self.build = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=f".{self.folder.name}.", suffix=".tmp"))
+        else:
+            self._created = not self.folder.exists()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.build = self.folder
+        self._taken: set[str] = {INDEX_NAME.casefold()}
+        self._index = open(self.build / INDEX_NAME, "w", encoding="utf-8", newline="\n")
+
+    def _check_replaceable(self) -> None:
+        f = self.folder
+        if f.exists() and not (f.is_dir() and (not any(f.iterdir()) or (f / INDEX_NAME).is_file())):
+            raise FileExistsError(f"{f} exists and is not an empty folder or an earlier txt-dir output")
+
+    def _claim(self, doc_id: str) -> str:
+        stem = safe_filename(doc_id)
+        name, n = f"{stem}.txt", 2
+        while name.casefold() in self._taken:
+            name, n = f"{stem}~{n}.txt", n + 1
+        self._taken.add(name.casefold())
+        return name
+
+    def write(self, record: dict[str, Any]) -> None:
+        name = self._claim(str(record["id"]))
+        target = self.build / name
+        if target.parent != self.build or name in (".", ".."):  # safe_filename never allows it
+            raise ValueError(f"unsafe file name {name!r} for id {record['id']!r}")
+        with open(target, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(record.get("text", "") + "\n")
+        entry = {"file": name, **{k: record.get(k) for k in ("id", "source", "url", "title", "lang")}}
+        self._index.write(dumps(entry) + "\n")
+
+    def close(self) -> None:
+        self._index.close()
+        if not self.atomic:
+            return
+        self._check_replaceable()
+        old = None
+        if self.folder.exists():
+            old = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=f".{self.folder.name}.", suffix=".old"))
+            os.replace(self.folder, old / "d")
+        os.replace(self.build, self.folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self._index.close()
+        if self.atomic or self._created:  # remove only a folder this writer made
+            shutil.rmtree(self.build, ignore_errors=True)
+
+
+def open_writer(fmt: str, target: str | os.PathLike | IO, *, atomic: bool = True) -> RecordWriter:
+    """A writer for ``fmt`` (one of ``OUTPUT_FORMATS``) to a path (atomic unless told otherwise),
+    or to an open handle: text for ``jsonl``/``text``, binary for ``jsonl.gz``/``parquet``."""
+    if fmt == "jsonl":
+        return JsonlWriter(target, atomic=atomic)
+    if fmt == "text":
+        return TextWriter(target, atomic=atomic)
+    if fmt == "jsonl.gz":
+        return JsonlGzWriter(target, atomic=atomic)
+    if fmt == "parquet":
+        return ParquetWriter(target, atomic=atomic)
+    if fmt == "txt-dir":
+        if not isinstance(target, (str, os.PathLike)):
+            raise TypeError("txt-dir output needs a folder path, not a stream")
+        return TxtDirWriter(target, atomic=atomic)
+    raise ValueError(f"unknown output format {fmt!r}; choose from {OUTPUT_FORMATS}")
+
+
+# ------------------------------------------------------------------------------- reading back
+
+def output_format_of(path: str | os.PathLike) -> str | None:
+    """The format of a file or folder written by ``open_writer``, from its name (``None``: not one)."""
+    p = Path(path)
+    name = p.name.lower()
+    if name.endswith(".jsonl.gz"):
+        return "jsonl.gz"
+    if name.endswith(".jsonl"):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if p.is_dir() and (p / INDEX_NAME).is_file():
+        return "txt-dir"
+    return None
+
+
+def iter_records(fmt: str, path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """The records in one output, streamed. For ``txt-dir``, the index entries with their ``text``."""
+    path = Path(path)
+    if fmt in ("jsonl", "jsonl.gz"):
+        opener = gzip.open if fmt == "jsonl.gz" else open
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        with open(path, "rb") as fh:
+            for batch in pq.ParquetFile(fh).iter_batches(batch_size=1000):
+                for row in batch.to_pylist():
+                    row["metadata"] = json.loads(row["metadata"]) if row.get("metadata") else {}
+                    yield row
+    elif fmt == "txt-dir":
+        with open(path / INDEX_NAME, encoding="utf-8") as fh:
+            for line in fh:
+                entry = json.loads(line)
+                entry["text"] = (path / entry.pop("file")).read_text(encoding="utf-8").removesuffix("\n")
+                yield entry
+    else:
+        raise ValueError(f"cannot read back output format {fmt!r}")
+
+
+def read_ids(fmt: str, path: str | os.PathLike) -> list[str]:
+    """The ``id`` of every record in one output, in order (Parquet: reads the id column only)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        with open(path, "rb") as fh:
+            return [i for b in pq.ParquetFile(fh).iter_batches(columns=["id"]) for i in b.column(0).to_pylist()]
+    if fmt == "txt-dir":
+        with open(Path(path) / INDEX_NAME, encoding="utf-8") as fh:
+            return [json.loads(line)["id"] for line in fh]
+    return [rec["id"] for rec in iter_records(fmt, path)]
+
+
+def rewrite_ids(fmt: str, path: str | os.PathLike, new_ids: list[str]) -> None:
+    """Rewrite one output with new ids (same order, everything else as it was), atomically."""
+    if fmt == "txt-dir":  # the txt files and their index: rebuilt, then swapped in
+        with open_writer(fmt, path) as out:
+            for rec, new in zip(iter_records(fmt, path), new_ids, strict=True):
+                out.write(dict(rec, id=new))
+        return
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with open(path, "rb") as src:
+            pf = pq.ParquetFile(src)
+            out = _AtomicBinaryFile(Path(path))
+            try:
+                writer = pq.ParquetWriter(out.fh, pf.schema_arrow, compression="zstd")
+                start = 0
+                for rg in range(pf.num_row_groups):  # one row group at a time, as written
+                    table = pf.read_row_group(rg)
+                    ids = pa.array(new_ids[start:start + table.num_rows], pa.string())
+                    start += table.num_rows
+                    writer.write_table(table.set_column(table.schema.get_field_index("id"),
+                                                        table.schema.field("id"), ids))
+                writer.close()
+                if start != len(new_ids):
+                    raise ValueError(f"{path}: {start} records, {len(new_ids)} ids")
+            except BaseException:
+                out.discard()
+                raise
+        out.commit()
+        return
+    with open_writer(fmt, path) as out:
+        for rec, new in zip(iter_records(fmt, path), new_ids, strict=True):
+            out.write(dict(rec, id=new))

@@ -1,4 +1,4 @@
-"""The ``decruft`` command: clean, explain, eval, run. A thin layer over ``pipeline``."""
+"""The ``decruft`` command: clean, explain, eval, run, report. A thin layer over ``pipeline``."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +15,7 @@ from pipeline.clean import clean_document, version_info
 from pipeline.config import CleanConfig
 from pipeline.readers import FORMATS, documents_from_bytes, read_capped
 from pipeline.rules import RuleError
-from pipeline.writers import OUTPUT_FORMATS, UniqueIds, dumps, write_record
+from pipeline.writers import OUTPUT_FORMATS, PATH_FORMATS, UniqueIds, dumps, open_writer
 
 PROG = "decruft"
 
@@ -72,8 +72,19 @@ def cmd_clean(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     version = version_info(cfg)
     stats, ids, unreadable = BatchStats(), UniqueIds(), []
-    with atomic_output(args.output) as out, atomic_output(args.rejects) if args.rejects else contextlib.nullcontext() as rej:
+    to_stdout = args.output is None or args.output == "-"
+    if args.format in PATH_FORMATS and to_stdout:
+        what = "FOLDER" if args.format == "txt-dir" else "FILE"
+        return fail(f"--format {args.format} needs -o {what} (it cannot be written to stdout)", 2)
+    try:  # a file or folder is written atomically by the writer; stdout as it goes
+        writer = open_writer(args.format, sys.stdout if to_stdout else args.output)
+    except (OSError, ValueError) as exc:
+        return fail(f"cannot write {args.output}: {exc}")
+    with writer as out, atomic_output(args.rejects) if args.rejects else contextlib.nullcontext() as rej:
         for doc in iter_input_documents(args.paths, args.input_format, cfg, unreadable):
+            if doc.skipped:  # not a document (e.g. a WARC 404 or image): counted, never cleaned
+                stats.add(doc)
+                continue
             try:
                 clean_document(doc, cfg)
             except Exception as exc:  # reported and kept in rejects, never fatal
@@ -85,7 +96,10 @@ def cmd_clean(args: argparse.Namespace) -> int:
                     rej.write(dumps(doc.to_reject(version)) + "\n")
                 continue
             doc.id = ids.claim(doc.id)
-            write_record(out, doc.to_record(version), args.format)
+            out.write(doc.to_record(version))
+    if stats.skipped:
+        counts = ", ".join(f"{reason} {n}" for reason, n in sorted(stats.skipped.items()))
+        print(f"{PROG}: skipped {sum(stats.skipped.values())} records that are not documents ({counts})", file=sys.stderr)
     return 1 if unreadable else 0
 
 
@@ -98,6 +112,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     paint = (lambda s, c: f"{_COLOURS[c]}{s}{_COLOURS['end']}") if colour else (lambda s, c: s)
     unreadable: list[str] = []
     for doc in iter_input_documents([args.path], args.input_format, cfg, unreadable):
+        if doc.skipped:
+            print(paint(f"# {doc.id}  skipped: {doc.skipped}", "dim"))
+            continue
         clean_document(doc, cfg)
         print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  title={doc.title!r}", "dim"))
         if doc.error and not doc.decisions:
@@ -118,7 +135,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     corpus = Path(args.corpus)
     if not corpus.is_dir():
         return fail(f"corpus folder not found: {corpus}")
-    result = evaluate.evaluate_corpus(corpus, args.input, cfg=cfg)
+    result = evaluate.evaluate_corpus(corpus, args.input, evaluate.default_clean_fn(args.input, cfg))
     print(json.dumps(result, indent=1, ensure_ascii=False) if args.json else evaluate.format_report(result))
     return 0
 
@@ -146,6 +163,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.status.name in ("SUCCESS", "SUCCESS_WITH_RETRY") else 1
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.report import REPORT_NAME, write_report
+
+    folder = Path(args.partition)
+    if not folder.is_dir():
+        return fail(f"partition folder not found: {folder}")
+    with atomic_output(args.output or str(folder / REPORT_NAME)) as out:
+        write_report(folder, out, max_docs=args.max_docs)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Turn scraped article dumps into clean, language-tagged text.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,8 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("clean", help="clean files (or - for stdin) to JSONL or text")
     p.add_argument("paths", nargs="+", metavar="PATH", help="input files; - reads stdin")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (atomically)")
-    p.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl", help="jsonl records (default) or clean text only")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (atomically); the folder for txt-dir")
+    p.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl",
+                   help="jsonl records (default), clean text only, jsonl.gz, parquet, or txt-dir (one .txt per "
+                        "document); jsonl.gz, parquet and txt-dir need -o")
     p.add_argument("--input-format", choices=FORMATS, default="auto", help="input format (default: by extension, stdin sniffed)")
     p.add_argument("--rejects", metavar="FILE", help="write rejected documents here, as in _rejects.jsonl")
     rule_options(p)
@@ -186,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler-host", help="central luigid host (default: local scheduler)")
     p.add_argument("--scheduler-port", type=int, default=8082)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="write a partition's HTML audit report (_report.html)")
+    p.add_argument("partition", metavar="PARTITION_DIR", help="a clean/<date>/ folder")
+    p.add_argument("-o", "--output", metavar="FILE", help="default: PARTITION_DIR/_report.html (atomically); - for stdout")
+    p.add_argument("--max-docs", type=int, default=200, metavar="N", help="documents shown, sampled by id hash (default 200)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

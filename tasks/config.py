@@ -6,6 +6,7 @@ from pathlib import Path
 import luigi
 
 from pipeline.config import CleanConfig
+from pipeline.writers import PARTITION_FORMATS
 
 
 class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section name
@@ -20,6 +21,8 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
     statistical = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                       description="run the line classifier after the phrase rules")
 
+    output_format = luigi.ChoiceParameter(default="jsonl", choices=PARTITION_FORMATS,
+                                          description="clean records as jsonl, jsonl.gz, parquet or txt-dir")
     document_timeout = luigi.FloatParameter(default=60.0, description="seconds one document may take (0: no limit)")
     require_ready = luigi.BoolParameter(default=False, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                         description="clean a day folder only once it holds a _READY marker")
