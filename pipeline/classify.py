@@ -20,6 +20,12 @@ Stages (each names itself in ``Decision.rule`` when it removes a line):
    penalty), so isolated short lines inside the body survive and isolated prose-like lines
    inside navigation go.
 5. ``stat.headline``: open lines that repeat the headline (reason ``headline``).
+6. ``stat.end_marker``: once ``end_min_words`` body words were kept, the first comment-section
+   marker (a ``comments`` rule hit other than a bare counter, or a thread of "name says:" +
+   date heads) ends the article; open lines after it go (reason ``comments``).
+
+Page regimes (parameters in the model file): a dense page (article region: many long lines)
+uses ``tau_dense``; a page that already reads like extracted text uses ``tau_clean``.
 
 Everything is pure Python and deterministic; the model is read once.
 """
@@ -48,6 +54,30 @@ _URLISH = re.compile(r"https?://|www\.|@\w+\.\w|\.com\b")
 _SEPARATORS = re.compile(r"[|•›»«‹·▶►]")
 _TITLE_SPLIT = re.compile(r"\s+[|–—-]\s+|\s+[»:]\s+|\s*\|\s*")
 _WORD_BINS = (1, 2, 3, 5, 8, 12, 20, 40)
+# date/time cues (language-independent digits, plus month names of the corpus languages)
+_DATE_DIGITS = re.compile(
+    r"\b(?:19|20)\d\d\b|\b\d{1,2}:\d{2}\b|\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d+\s*(?:min|h|hrs?|hours?|days?)\b"
+)
+_MONTHS = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
+    r"nov(?:ember)?|dec(?:ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|"
+    r"juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|"
+    r"octubre|noviembre|diciembre|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|gennaio|"
+    r"febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|januari|februari|maret|mei|juni|agustus|"
+    r"oktober|desember|янв\w*|фев\w*|мар\w*|апр\w*|ма[йя]|июн\w*|июл\w*|авг\w*|сент\w*|окт\w*|нояб\w*|дек\w*)\b",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(
+    r"^\W*(?:(?:posted|written|words|reported|story|text|photos?)\s+by|by|por|von|par|di|oleh|door|av|автор|текст)\b\s*:?",
+    re.IGNORECASE,
+)
+_COUNTER = re.compile(r"^\W*\d")
+_URL_ONLY = re.compile(r"^\W*(?:https?://|www\.)\S+$")
+# "username says:" / "Name wrote:" heading a comment, or a counter "34 responses to"
+_COMMENT_HEAD = re.compile(
+    r"^\S+(?:\s+\S+){0,3}\s+(?:says|said|wrote|disse|escreveu|dice|scrive|schreibt|dit|a écrit|пишет|написал\w*|berkata)\s*:",
+    re.IGNORECASE,
+)
 
 
 # --------------------------------------------------------------------------- rejoin
@@ -183,6 +213,8 @@ FEATURE_NAMES: list[str] = (
         "win_long_share", "run_short",
         "doc_long_share", "doc_log_lines", "doc_stop_cover",
         "doc_long_x_short", "doc_long_x_words", "rank_len",
+        "date_like", "date_short", "byline", "url_only", "dup_long", "comment_head",
+        "prev_date", "next_date", "after_comment_head",
     ]
 )
 
@@ -244,6 +276,28 @@ def extract_features(
         i = j
     import bisect
 
+    date = [0.0] * n
+    byline = [0.0] * n
+    chead = [0.0] * n
+    for i, line in enumerate(lines):
+        w = words[i]
+        if w <= 20:
+            if _DIGIT.search(line) and (_DATE_DIGITS.search(line) or _MONTHS.search(line)):
+                date[i] = 1.0
+            if w <= 8 and _BYLINE.match(line):
+                byline[i] = 1.0
+            if ":" in line and _COMMENT_HEAD.match(line):
+                chead[i] = 1.0
+    # comment heads followed (in the line or the next) by a date: a thread from here on
+    first_thread = n
+    heads = 0
+    for i in range(n):
+        if chead[i] and (date[i] or (i + 1 < n and date[i + 1])):
+            heads += 1
+            if heads == 1:
+                first_thread = i
+    if heads < 2:
+        first_thread = n
     feats: list[list[float]] = []
     for i, line in enumerate(lines):
         toks = raw_tokens[i]
@@ -303,9 +357,21 @@ def extract_features(
             long_share * (1.0 if w <= 5 else 0.0),
             long_share * lw[i],
             bisect.bisect_left(sorted_w, w) / n,
+            date[i],
+            date[i] * (1.0 if w <= 12 else 0.0),
+            byline[i],
+            1.0 if w <= 12 and _URL_ONLY.match(line) else 0.0,
+            1.0 if w >= 8 and dup_count[keys[i]] > 1 else 0.0,
+            chead[i],
+            date[i - 1] if i > 0 else 0.0,
+            date[i + 1] if i + 1 < n else 0.0,
+            1.0 if i >= first_thread else 0.0,
         ]
         feats.append(row)
     return feats
+
+
+LONG_SHARE = FEATURE_NAMES.index("doc_long_share")
 
 
 # --------------------------------------------------------------------------- model
@@ -313,11 +379,15 @@ def extract_features(
 def load_model(path: str = str(MODEL_PATH)) -> dict:
     with open(path, encoding="utf-8") as fh:
         model = json.load(fh)
-    if model["features"] != FEATURE_NAMES:
-        raise ValueError(f"{path}: feature list does not match this code; retrain the model")
-    # fold the standardisation into the weights: z = sum(w_j * (x_j - m_j) / s_j) + b
-    w = [wj / sj for wj, sj in zip(model["weights"], model["scale"])]
-    b = model["bias"] - sum(wj * mj for wj, mj in zip(w, model["mean"]))
+    unknown = set(model["features"]) - set(FEATURE_NAMES)
+    if unknown:
+        raise ValueError(f"{path}: features {sorted(unknown)} unknown to this code; retrain the model")
+    # fold the standardisation into the weights: z = sum(w_j * (x_j - m_j) / s_j) + b;
+    # features the model was trained without get weight 0
+    by_name = {f: (wj / sj, mj) for f, wj, sj, mj in
+               zip(model["features"], model["weights"], model["scale"], model["mean"])}
+    w = [by_name.get(f, (0.0, 0.0))[0] for f in FEATURE_NAMES]
+    b = model["bias"] - sum(wj * mj for wj, mj in by_name.values())
     model["_w"], model["_b"] = w, b
     return model
 
@@ -386,9 +456,22 @@ def label_with_model(
     n = len(lines)
     if n == 0:
         return []
+    if all(_is_sentence(l) for l, f in zip(lines, fixed) if f is None):
+        # Nothing but prose is left open (an already-clean article, a short JSONL text):
+        # there is no page furniture for the model to find, and cutting could only lose text.
+        return [f if f is not None else Decision(l, True, None, "stat.all_prose") for l, f in zip(lines, fixed)]
     feats = extract_features(lines, fixed, title)
     probs = score_lines(feats, model)
-    return decide(lines, fixed, probs, model, title, looks_extracted(lines, model))
+    return decide(lines, fixed, probs, model, title, looks_extracted(lines, model),
+                  long_share=feats[0][LONG_SHARE])
+
+
+def _is_sentence(line: str) -> bool:
+    """A line of prose: six words or more (40 characters for scripts without spaces) ending
+    like a sentence."""
+    if not _TERMINAL.search(line):
+        return False
+    return len(_WORD.findall(line)) >= 6 or (len(line) >= 40 and " " not in line[:40])
 
 
 def looks_extracted(lines: list[str], model: dict) -> bool:
@@ -401,17 +484,65 @@ def looks_extracted(lines: list[str], model: dict) -> bool:
     return sum(c for c in counts if c >= 15) / total >= model.get("clean_page_token_share", 2.0)
 
 
+def end_markers(lines: list[str], fixed: list[Decision | None]) -> list[int]:
+    """Lines that start the comment section (boilerpipe's terminating blocks): a comment
+    rule hit ("Leave a reply", the comment form; not a bare counter "34 Comments"), or the first of two or more
+    "name says:" heads followed by a date."""
+    # a counter ("0 Comments") often sits in the meta bar above the article: not a marker
+    marks = [i for i, f in enumerate(fixed)
+             if f is not None and f.reason == "comments" and not _COUNTER.match(f.text)]
+    heads = []
+    for i, line in enumerate(lines):
+        if fixed[i] is None and ":" in line and len(line) <= 160 and _COMMENT_HEAD.match(line):
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if _DATE_DIGITS.search(line) or _DATE_DIGITS.search(nxt[:80]):
+                heads.append(i)
+    if len(heads) >= 2:
+        marks.append(heads[0])
+    return sorted(marks)
+
+
+def end_of_article(lines: list[str], fixed: list[Decision | None], keep: dict[int, bool],
+                   min_words: int) -> int:
+    """Index of the first end marker after at least ``min_words`` kept words (boilerpipe's
+    TerminatingBlocksFinder): everything after it is dropped. ``len(lines)`` when none."""
+    n = len(lines)
+    if min_words <= 0:
+        return n
+    marks = end_markers(lines, fixed)
+    if not marks:
+        return n
+    seen = 0
+    j = 0
+    for i in range(n):
+        while j < len(marks) and marks[j] < i:
+            j += 1
+        if j == len(marks):
+            break
+        if marks[j] == i:
+            if seen >= min_words:
+                return i
+        elif keep.get(i):
+            seen += len(_WORD.findall(lines[i]))
+    return n
+
+
 def decide(
     lines: list[str], fixed: list[Decision | None], probs: list[float], model: dict,
-    title: str | None, extracted: bool = False,
+    title: str | None, extracted: bool = False, long_share: float = 0.0,
 ) -> list[Decision]:
     """Smooth the per-line probabilities and turn them into Decisions.
 
     On a page that already reads like extracted text (``looks_extracted``) the lower
     threshold ``tau_clean`` applies: only lines the model is sure about go, so recall is kept.
+    On a dense page (an article region: at least ``dense_page_long_share`` of the lines have
+    15 words or more, ``long_share``) the stricter ``tau_dense`` applies: the body is there
+    anyway, what else is kept is cruft inside the region.
     """
     n = len(lines)
     tau, penalty = model.get("tau", 0.5), model.get("switch_penalty", 0.0)
+    if long_share >= model.get("dense_page_long_share", 2.0):
+        tau = model.get("tau_dense", tau)
     if extracted:
         tau, penalty = model.get("tau_clean", tau), model.get("switch_penalty_clean", penalty)
     open_idx = [i for i in range(n) if fixed[i] is None]
@@ -422,6 +553,7 @@ def decide(
         best = max(probs[i] for i in open_idx)
         for i in open_idx:
             keep[i] = probs[i] >= best * 0.9
+    end = end_of_article(lines, fixed, keep, model.get("end_min_words", 60))
     title_key = _key(title) if title else ""
     out: list[Decision] = []
     for i, line in enumerate(lines):
@@ -429,7 +561,9 @@ def decide(
             out.append(fixed[i])
             continue
         alone = probs[i] >= tau
-        if keep[i]:
+        if i > end:
+            out.append(Decision(line, False, "comments", "stat.end_marker"))
+        elif keep[i]:
             out.append(Decision(line, True, None, None if alone else "stat.smoothing"))
         elif title_key and _key(line) == title_key:
             out.append(Decision(line, False, "headline", "stat.headline"))

@@ -2,7 +2,8 @@
 
 Layout of one partition, ``<clean_root>/<date>/``::
 
-    part-00000.jsonl ...   clean records (glob ``part-*.jsonl`` reads exactly the data)
+    part-00000.jsonl ...   clean records (glob ``part-*.jsonl`` reads exactly the data); with
+                           output_format: part-*.jsonl.gz, part-*.parquet or part-NNNNN/*.txt
     _rejects.jsonl         one line per input document that could not be cleaned
     _report.html           audit report (pipeline/report.py), written just before _SUCCESS.json
     _SUCCESS.json          counts; written last, so its presence means "complete"
@@ -15,6 +16,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
 import luigi
@@ -23,7 +25,8 @@ from pipeline.batch import BatchStats, clean_files, learn_site_profiles
 from pipeline.clean import version_info
 from pipeline.report import write_report
 from pipeline.site_profile import SiteProfiles
-from pipeline.writers import UniqueIds, dumps
+from pipeline.writers import (FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, read_ids,
+                              rewrite_ids)
 
 from .config import decruft
 from .sandbox import IsolatedCleaner
@@ -66,12 +69,18 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     stats = BatchStats()
     timeout = decruft().document_timeout
     isolated = IsolatedCleaner(cfg, profiles, timeout) if timeout > 0 else contextlib.nullcontext()
-    with isolated as cleaner, rejects_target.open("w") as rejects, records_target.open("w") as records:
+    # Records in luigi.cfg's output_format. Binary formats cannot go through target.open("w"), and
+    # target.temporary_path() refuses to replace a records file left by a shard whose other
+    # outputs are missing (a rerun after a kill): the writer itself writes a hidden temporary
+    # sibling and os.replace()s it into place on success (removed on error).
+    Path(records_target.path).parent.mkdir(parents=True, exist_ok=True)
+    with isolated as cleaner, rejects_target.open("w") as rejects, \
+            open_writer(decruft().output_format, records_target.path) as records:
         for doc in clean_files(paths, base, cfg, stats, ids, profiles, cleaner):
             if doc.rejected:
                 rejects.write(dumps(doc.to_reject(version)) + "\n")
             else:
-                records.write(dumps(doc.to_record(version)) + "\n")
+                records.write(doc.to_record(version))
     with stats_target.open("w") as fh:
         json.dump(dict(extra, **stats.as_dict(), version=version), fh, ensure_ascii=False, indent=1)
     return stats
@@ -124,8 +133,8 @@ class CleanShard(luigi.Task):
     def output(self):
         out = self.partition_dir()
         name = f"part-{self.index:05d}"
-        return {
-            "records": luigi.LocalTarget(out / f"{name}.jsonl"),
+        return {  # part-NNNNN.jsonl / .jsonl.gz / .parquet, or the folder part-NNNNN/ for txt-dir
+            "records": luigi.LocalTarget(out / f"{name}{FORMAT_SUFFIX[decruft().output_format]}"),
             "rejects": luigi.LocalTarget(out / "_shards" / f"{name}.rejects.jsonl"),
             "stats": luigi.LocalTarget(out / "_shards" / f"{name}.stats.json"),
         }
@@ -182,9 +191,15 @@ class CleanPartition(luigi.Task):
             raise FileNotFoundError(f"no raw partition folder {self.raw_dir()}")
         shards = self.shards()
         out_dir = Path(self.output().path).parent
-        for stale in sorted(out_dir.glob("part-*.jsonl")):
-            if stale.name not in {Path(s.output()["records"].path).name for s in shards}:
-                stale.unlink()  # left by an earlier plan of this partition with more shards
+        expected = {Path(s.output()["records"].path).name for s in shards}
+        for stale in sorted(out_dir.glob("part-*")):
+            # left by an earlier plan of this partition with more shards, or another output_format
+            if stale.name not in expected and output_format_of(stale) is not None:
+                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+        for litter in [*out_dir.glob("*-luigi-tmp-*"), *out_dir.glob("_shards/*-luigi-tmp-*")]:
+            litter.unlink(missing_ok=True)  # left by a killed run; every shard is complete by now
+        for litter in [*out_dir.glob(".part-*.tmp"), *out_dir.glob(".part-*.old")]:  # the writers' own
+            shutil.rmtree(litter, ignore_errors=True) if litter.is_dir() else litter.unlink(missing_ok=True)
         self._make_ids_unique(shards)
         total = BatchStats()
         with luigi.LocalTarget(out_dir / "_rejects.jsonl").open("w") as rejects:
@@ -215,27 +230,17 @@ class CleanPartition(luigi.Task):
     def _make_ids_unique(shards) -> None:
         """Ids repeated across shards get ``~N`` (shards are cleaned apart), first come first served.
 
-        Streams each shard; only a shard whose ids change is rewritten (atomically).
+        Reads each shard's ids (any output format); only a shard whose ids change is rewritten
+        (atomically, streamed: ``pipeline.writers.rewrite_ids``).
         """
         ids = UniqueIds()
         for shard in shards:
-            target = shard.output()["records"]
-            renames: dict[int, str] = {}  # line number -> new id; as small as the repeats
-            with target.open("r") as fh:
-                for n, line in enumerate(fh):
-                    old = json.loads(line)["id"]
-                    new = ids.claim(old)
-                    if new != old:
-                        renames[n] = new
-            if not renames:
-                continue
-            with target.open("r") as src, target.open("w") as dst:
-                for n, line in enumerate(src):
-                    if n in renames:
-                        rec = json.loads(line)
-                        rec["id"] = renames[n]
-                        line = dumps(rec) + "\n"
-                    dst.write(line)
+            path = shard.output()["records"].path
+            fmt = output_format_of(path) or decruft().output_format
+            old = read_ids(fmt, path)
+            new = [ids.claim(i) for i in old]
+            if new != old:
+                rewrite_ids(fmt, path, new)
 
 
 class CleanFile(luigi.Task):
@@ -246,8 +251,9 @@ class CleanFile(luigi.Task):
     def output(self):
         src = Path(self.path)
         out = Path(decruft().clean_root) / "files"
+        suffix = FORMAT_SUFFIX[decruft().output_format] or ".txt-dir"  # txt-dir: the folder <name>.txt-dir/
         return {
-            "records": luigi.LocalTarget(out / f"{src.name}.jsonl"),
+            "records": luigi.LocalTarget(out / f"{src.name}{suffix}"),
             "rejects": luigi.LocalTarget(out / f"{src.name}.rejects.jsonl"),
             "stats": luigi.LocalTarget(out / f"{src.name}.stats.json"),
         }

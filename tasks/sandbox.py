@@ -20,7 +20,10 @@ from pipeline.site_profile import SiteProfiles
 _WARM_UP = "Warm-up text.\nThe language detector and the line model are loaded by cleaning this sentence."
 
 
-def _serve(conn: Connection, cfg: CleanConfig, profiles: SiteProfiles | None) -> None:
+def _serve(conn: Connection, parent_end: Connection, cfg: CleanConfig, profiles: SiteProfiles | None) -> None:
+    # The forked child inherited the parent's end of the pipe too: close it, or a killed
+    # parent would never be noticed (recv would wait for ourselves) and we would live on.
+    parent_end.close()
     while True:
         try:
             doc = conn.recv()
@@ -51,7 +54,7 @@ class IsolatedCleaner:
             clean_document(Document(id="warm-up", source="", raw=_WARM_UP), self.cfg, self.profiles)
             self._warm = True
         parent, child = self._ctx.Pipe()
-        self._proc = self._ctx.Process(target=_serve, args=(child, self.cfg, self.profiles), daemon=True)
+        self._proc = self._ctx.Process(target=_serve, args=(child, parent, self.cfg, self.profiles), daemon=True)
         self._proc.start()
         child.close()
         self._conn = parent

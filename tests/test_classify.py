@@ -89,3 +89,50 @@ def test_viterbi_smooths_isolated_lines():
     probs = [0.9, 0.9, 0.3, 0.9, 0.9, 0.1, 0.1]
     assert viterbi(probs, 0.5, 0.0) == [True, True, False, True, True, False, False]
     assert viterbi(probs, 0.5, 2.0) == [True, True, True, True, True, False, False]
+
+
+def test_comment_thread_is_cut_after_the_body():
+    thread = []
+    for k, name in enumerate(("riverfan22", "oldtowner", "bikeguy", "anna_k")):
+        thread += [f"{name} says:", f"March 3, 2019 at {k + 6}:15 am",
+                   "I think this is a very good plan and the council should have done it many years "
+                   "ago, before the traffic in the old town got this bad for everyone who lives here."]
+    kept, decisions, _ = _clean(BODY + thread)
+    assert all(line in kept for line in BODY)
+    assert not any(line in kept for line in thread)
+    assert any(d.rule == "stat.end_marker" for d in decisions)
+
+
+def test_a_single_said_line_in_the_body_is_not_an_end_marker():
+    lines = BODY[:3] + ["The mayor said:", BODY[3], BODY[4]]
+    kept, decisions, _ = _clean(lines)
+    assert all(line in kept for line in BODY)
+    assert not any(d.rule == "stat.end_marker" for d in decisions)
+
+
+def test_end_marker_needs_body_words_before_it():
+    from pipeline.classify import end_of_article
+
+    lines = ["Leave a reply"] + BODY
+    fixed = [Decision("Leave a reply", False, "comments", "comments.en.prompt")] + [None] * len(BODY)
+    keep = {i: True for i in range(1, len(lines))}
+    assert end_of_article(lines, fixed, keep, 60) == len(lines)
+    lines2 = BODY + ["Leave a reply", "Nice article!"]
+    fixed2 = [None] * len(BODY) + [Decision("Leave a reply", False, "comments", "x"), None]
+    keep2 = {i: True for i in range(len(lines2))}
+    assert end_of_article(lines2, fixed2, keep2, 60) == len(BODY)
+
+
+def test_text_of_prose_alone_is_left_whole():
+    """An already-clean article (a short JSONL text, say): no furniture to find, nothing cut."""
+    from pipeline.config import CleanConfig
+    from pipeline.document import Decision
+    from pipeline.classify import label_lines
+
+    lines = ["Der Bürgermeister ist am Freitag zurückgetreten, teilte die Stadt mit.",
+             "Ein Nachfolger soll im Frühjahr gewählt werden, sagte ein Sprecher.",
+             "Share"]
+    fixed = [None, None, Decision("Share", False, "share", "ui.share_buttons")]
+    out = label_lines(lines, fixed, CleanConfig())
+    assert [d.keep for d in out] == [True, True, False]
+    assert out[2].rule == "ui.share_buttons"

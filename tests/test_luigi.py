@@ -170,13 +170,16 @@ def test_range_daily_backfills_then_does_nothing(tmp_path: Path):
 def test_ready_marker_holds_back_a_day_still_being_written(tmp_path: Path):
     shutil.copy(REPO / "luigi.cfg", tmp_path / "luigi.cfg")
     make_days(tmp_path, ["2026-11-05"])
-    args = ("CleanPartition", "--date", "2026-11-05", "--decruft-require-ready", "true")
+    # keep_alive would wait up to max_keep_alive_idle_duration for the marker: don't, here
+    args = ("CleanPartition", "--date", "2026-11-05", "--decruft-require-ready", "true",
+            "--worker-max-keep-alive-idle-duration", "1 second")
     waiting = luigi_cmd(tmp_path, *args)
     assert waiting.returncode != 0  # missing external dependency: not done, and said so
     assert "RawPartitionReady" in waiting.stderr
     assert not (tmp_path / "clean" / "2026-11-05" / "_SUCCESS.json").exists()
     ranged = luigi_cmd(tmp_path, "RangeDaily", "--of", "CleanPartition", "--start", "2026-11-05",
-                       "--stop", "2026-11-06", "--decruft-require-ready", "true")
+                       "--stop", "2026-11-06", "--decruft-require-ready", "true",
+                       "--worker-max-keep-alive-idle-duration", "1 second")
     assert ranged.returncode == 0 and not (tmp_path / "clean" / "2026-11-05" / "_SUCCESS.json").exists()
     (tmp_path / "raw" / "2026-11-05" / "_READY").touch()
     done = luigi_cmd(tmp_path, *args)
