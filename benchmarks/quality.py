@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
         print("\nline model, cross-validated by site (each page scored by a model that never saw its site):")
         for kind, x in model.get("cv_by_site", {}).items():
-            print(f"{kind:<8} {x['P']:6.3f} {x['R']:6.3f} {x['F1']:6.3f} {int(x['empty']):6d}")
+            note = "  (classifier on trafilatura's text; off for html by default)" if kind == "html" else ""
+            print(f"{kind:<8} {x['P']:6.3f} {x['R']:6.3f} {x['F1']:6.3f} {int(x['empty']):6d}{note}")
         print("(shipped model on its own training pages:",
               ", ".join(f"{k} F1 {v['F1']:.3f}" for k, v in model.get("train_fit", {}).items()) + ")")
     return 0

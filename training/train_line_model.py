@@ -81,7 +81,7 @@ def pipeline_inputs(source: str, kind: str, cache: Path | None) -> tuple[list[st
     pipeline.clean.extract_html = _cached_extract(cache)
     try:
         doc = Document(id="train", source="train", kind="html" if kind == "html" else "text", raw=source)
-        pipeline.clean.clean_document(doc, CleanConfig())
+        pipeline.clean.clean_document(doc, CleanConfig(statistical_html=True))  # record html too
     finally:
         pipeline.boilerplate.label_lines, pipeline.clean.extract_html = saved
     return rec.calls[0] if rec.calls else ([], [], None)
@@ -178,8 +178,9 @@ def score_docs(docs: list[dict], probs: list[np.ndarray], params: dict, kinds=KI
         for d, p in zip(docs, probs):
             if d["kind"] != kind:
                 continue
+            long_share = float(d["X"][0, LONG_SHARE]) if len(d["lines"]) else 0.0
             decisions = decide(d["lines"], d["fixed"], p.tolist(), params, d["title"],
-                               looks_extracted(d["lines"], params))
+                               looks_extracted(d["lines"], params), long_share=long_share)
             text = "\n\n".join(x.text for x in decisions if x.keep)
             empty += not normalize_line(text)
             scores.append(score_document(text, d["gold"]))
@@ -198,15 +199,19 @@ def _objective(r: dict) -> float:
 
 
 def grid(docs, probs) -> tuple[dict, dict]:
-    """Two stages: tau and the switch penalty on the raw dumps (no clean-page regime), then
+    """Two stages: tau, the switch penalty and the dense-page regime (article regions) on the
+    raw dumps (no clean-page regime), then
     the clean-page regime (share cut, tau_clean) on all three kinds."""
     best = None
-    for tau in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
-        for pen in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0):
-            params = {"tau": tau, "switch_penalty": pen}
-            r = score_docs(docs, probs, params, kinds=("dump", "article"))
-            if best is None or _objective(r) > best[0]:
-                best = (_objective(r), params)
+    for tau in (0.3, 0.35, 0.4, 0.5):
+        for pen in (1.0, 2.0, 3.0):
+            for dense_share in (0.1, 0.15, 0.2, 2.0):  # 2.0: no dense-page regime
+                for tau_dense in ((0.45, 0.5, 0.55, 0.6) if dense_share <= 1 else (tau,)):
+                    params = {"tau": tau, "switch_penalty": pen, "dense_page_long_share": dense_share,
+                              "tau_dense": tau_dense}
+                    r = score_docs(docs, probs, params, kinds=("dump", "article"))
+                    if best is None or _objective(r) > best[0]:
+                        best = (_objective(r), params)
     params = best[1]
     best = None
     for max_lines in (30, 60, 100):
