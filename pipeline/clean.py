@@ -1,11 +1,14 @@
 """clean_document: one Document from raw input to clean, language-tagged text."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
+from functools import lru_cache
 from importlib import metadata as _metadata
 from typing import Any
 
 from .boilerplate import strip_boilerplate
+from .classify import MODEL_PATH
 from .config import CleanConfig
 from .document import Document
 from .extract import extract_html
@@ -24,9 +27,18 @@ def rules_for(cfg: CleanConfig) -> RuleSet:
     return load_rules(tuple(cfg.rules_dirs), frozenset(cfg.disabled_rules))
 
 
+@lru_cache(maxsize=1)
+def model_version() -> str:
+    """Content hash of the shipped line model (``none`` when it is missing)."""
+    try:
+        return hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()[:12]
+    except FileNotFoundError:
+        return "none"
+
+
 def version_info(cfg: CleanConfig) -> dict[str, str]:
-    """What changes output: package version and the rules' content hash."""
-    return {"decruft": __version__, "rules": rules_for(cfg).version}
+    """What changes output: package version, the rules' and the line model's content hashes."""
+    return {"decruft": __version__, "rules": rules_for(cfg).version, "model": model_version()}
 
 
 def clean_document(doc: Document, cfg: CleanConfig | None = None,

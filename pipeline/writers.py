@@ -188,7 +188,7 @@ def parquet_schema():
                              ("at", pa.int64())])
         stats = pa.struct([(k, pa.int64()) for k in ("chars_in", "chars_out", "lines_in", "lines_kept",
                                                       "lines_removed")] + [("capped", pa.list_(pa.string()))])
-        version = pa.struct([("decruft", pa.string()), ("rules", pa.string())])
+        version = pa.struct([("decruft", pa.string()), ("rules", pa.string()), ("model", pa.string())])
         _PARQUET["schema"] = pa.schema([
             pa.field("id", pa.string(), nullable=False),
             ("source", pa.string()), ("url", pa.string()), ("title", pa.string()),

@@ -62,8 +62,12 @@ def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[
 
 
 def write_batch(paths, base, records_target, rejects_target, stats_target, extra: dict,
-                ids: UniqueIds | None = None, profiles: SiteProfiles | None = None) -> BatchStats:
-    """Clean ``paths`` and write records, rejects, then counts — each atomically."""
+                ids: UniqueIds | None = None, profiles: SiteProfiles | None = None,
+                task: luigi.Task | None = None) -> BatchStats:
+    """Clean ``paths`` and write records, rejects, then counts — each atomically.
+
+    With ``task``, progress (share of files done) and counts go to the scheduler's page.
+    """
     cfg = decruft().clean_config()
     version = version_info(cfg)
     stats = BatchStats()
@@ -76,7 +80,12 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     Path(records_target.path).parent.mkdir(parents=True, exist_ok=True)
     with isolated as cleaner, rejects_target.open("w") as rejects, \
             open_writer(decruft().output_format, records_target.path) as records:
-        for doc in clean_files(paths, base, cfg, stats, ids, profiles, cleaner):
+        position = {str(p): i for i, p in enumerate(paths)}
+        for n, doc in enumerate(clean_files(paths, base, cfg, stats, ids, profiles, cleaner), 1):
+            if task is not None and n % 50 == 0:
+                done = position.get(doc.source.split("#", 1)[0], 0)
+                task.set_progress_percentage(round(100 * done / max(1, len(paths))))
+                task.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected so far")
             if doc.rejected:
                 rejects.write(dumps(doc.to_reject(version)) + "\n")
             else:
@@ -147,7 +156,9 @@ class CleanShard(luigi.Task):
             with self.input()["profiles"].open("r") as fh:
                 profiles = SiteProfiles.load(fh)
         stats = write_batch([Path(p) for p in self.files], base, out["records"], out["rejects"],
-                            out["stats"], {"shard": self.index, "files": len(self.files)}, profiles=profiles)
+                            out["stats"], {"shard": self.index, "files": len(self.files)}, profiles=profiles,
+                            task=self)
+        self.set_progress_percentage(100)
         self.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected")
 
 

@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator, TextIO
 
+from tqdm import tqdm
+
 from pipeline.batch import BatchStats, iter_file_documents, relative_id
 from pipeline.clean import clean_document, version_info
 from pipeline.config import CleanConfig
@@ -80,8 +82,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
         writer = open_writer(args.format, sys.stdout if to_stdout else args.output)
     except (OSError, ValueError) as exc:
         return fail(f"cannot write {args.output}: {exc}")
-    with writer as out, atomic_output(args.rejects) if args.rejects else contextlib.nullcontext() as rej:
-        for doc in iter_input_documents(args.paths, args.input_format, cfg, unreadable):
+    documents = iter_input_documents(args.paths, args.input_format, cfg, unreadable)
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    with writer as out, atomic_output(args.rejects) if args.rejects else contextlib.nullcontext() as rej, \
+            tqdm(documents, disable=not show, unit=" docs", file=sys.stderr) as bar:
+        for doc in bar:
             if doc.skipped:  # not a document (e.g. a WARC 404 or image): counted, never cleaned
                 stats.add(doc)
                 continue
@@ -91,7 +96,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
                 doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
             stats.add(doc)
             if doc.rejected:
-                print(f"{PROG}: rejected {doc.id}: {doc.error}: {doc.detail}", file=sys.stderr)
+                bar.write(f"{PROG}: rejected {doc.id}: {doc.error}: {doc.detail}", file=sys.stderr)
                 if rej is not None:
                     rej.write(dumps(doc.to_reject(version)) + "\n")
                 continue
@@ -191,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "document); jsonl.gz, parquet and txt-dir need -o")
     p.add_argument("--input-format", choices=FORMATS, default="auto", help="input format (default: by extension, stdin sniffed)")
     p.add_argument("--rejects", metavar="FILE", help="write rejected documents here, as in _rejects.jsonl")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: only when stderr is a terminal)")
     rule_options(p)
     p.set_defaults(func=cmd_clean)
 

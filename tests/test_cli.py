@@ -215,3 +215,16 @@ def test_console_script(work):
     assert explain.returncode == 0
     assert b"\033[" not in out
     assert b"\nDROP " in out and b"\nKEEP " in out
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, capsys):
+    """Piped stderr stays quiet by default; --progress forces the bar (a terminal gets it by default)."""
+    from tasks.cli import main
+
+    src = tmp_path / "many.jsonl"
+    src.write_text("".join(json.dumps({"id": f"d{n}", "text": f"Paragraph number {n} of a short article about the harbour and its ships."}) + "\n"
+                           for n in range(3)), encoding="utf-8")
+    assert main(["clean", str(src), "-o", str(tmp_path / "a.jsonl")]) == 0
+    assert "docs" not in capsys.readouterr().err
+    assert main(["clean", str(src), "-o", str(tmp_path / "b.jsonl"), "--progress"]) == 0
+    assert "3 docs" in capsys.readouterr().err

@@ -43,7 +43,10 @@ def test_parquet_schema_covers_every_record_field():
     doc = Document(id="a", source="s", decisions=[Decision("x", keep=False, reason="share", rule="r"),
                                                   Decision("y", keep=True)],
                    stats={"chars_in": 1, "chars_out": 1, "lines_in": 2, "lines_kept": 1, "lines_removed": 1})
-    record = doc.to_record({"decruft": "0", "rules": "h"})
+    from pipeline.clean import version_info
+    from pipeline.config import CleanConfig
+
+    record = doc.to_record(version_info(CleanConfig()))
     schema = parquet_schema()
     assert set(record) == set(schema.names)
     assert set(record["removed"][0]) == {f.name for f in schema.field("removed").type.value_type}

@@ -43,7 +43,9 @@ def test_record_shape(seed_record):
     assert (r["id"], r["source"], r["url"]) == ("seed", "<memory>", "https://example.com/a")
     assert r["lang"] == "en" and 0.6 <= r["lang_score"] <= 1.0
     assert r["metadata"] == {"section": "world", "tags": ["afghanistan", "russia"]}
-    assert r["version"] == {"decruft": pipeline.__version__, "rules": load_rules().version}
+    assert r["version"] == {"decruft": pipeline.__version__, "rules": load_rules().version,
+                            "model": pipeline.clean.model_version()}
+    assert len(r["version"]["model"]) == 12
     assert "error" not in r
 
 

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,10 @@ def test_two_worker_processes_share_a_central_scheduler(tmp_path: Path, luigid: 
     partition_runs = sum(len(re.findall(r"done\s+CleanPartition\(", err)) for _, err in logs)
     assert partition_runs == 1
     assert sorted(r["id"] for r in read_records(tmp_path)) == [f"a{n:04d}.txt" for n in range(80)]
+    # the scheduler's page shows each shard's status message and progress
+    query = urllib.parse.quote(json.dumps({"status": "DONE", "upstream_status": "", "search": "CleanShard"}))
+    with urllib.request.urlopen(f"http://127.0.0.1:{luigid}/api/task_list?data={query}", timeout=10) as resp:
+        tasks = json.load(resp)["response"]
+    assert len(tasks) == 16
+    assert all(t["status_message"] == "5 cleaned, 0 rejected" and t["progress_percentage"] == 100
+               for t in tasks.values())
