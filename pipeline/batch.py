@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .clean import clean_document
+from .clean import clean_or_reject
 from .config import CleanConfig
 from .normalize import split_lines
 from .document import Document
@@ -89,7 +89,7 @@ def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stat
 
     With ``ids``, repeated ids of cleaned documents are made unique (``id~2``); without,
     ids stay as read (a partition makes them unique across all its shards at the end).
-    ``cleaner`` replaces the in-process ``clean_document`` call (e.g. to bound its time).
+    ``cleaner`` replaces the in-process ``clean_or_reject`` call (e.g. to bound its time).
     Skipped units (``doc.skipped``, e.g. WARC records that are not HTML pages) are only
     counted in ``stats.skipped``; they are not yielded.
     """
@@ -98,10 +98,7 @@ def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stat
             if doc.skipped:
                 stats.add(doc)
                 continue
-            try:
-                doc = cleaner(doc) if cleaner else clean_document(doc, cfg, profiles)
-            except Exception as exc:  # one bad document never stops a batch
-                doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
+            doc = cleaner(doc) if cleaner else clean_or_reject(doc, cfg, profiles)
             if ids is not None and not doc.rejected:
                 doc.id = ids.claim(doc.id)
             stats.add(doc)

@@ -92,6 +92,16 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     return doc
 
 
+def clean_or_reject(doc: Document, cfg: CleanConfig | None = None,
+                    profiles: SiteProfiles | None = None) -> Document:
+    """``clean_document`` that never raises: an unexpected error rejects this document only."""
+    try:
+        return clean_document(doc, cfg, profiles)
+    except Exception as exc:  # one bad document never stops a batch
+        doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
+        return doc
+
+
 def _clean(raw: str, kind: str, cfg: CleanConfig | None, fields: dict[str, Any]) -> dict[str, Any]:
     cfg = cfg or CleanConfig()
     known = {k: fields.pop(k) for k in ("id", "source", "url", "title") if k in fields}

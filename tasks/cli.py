@@ -13,7 +13,7 @@ from typing import Iterator, TextIO
 from tqdm import tqdm
 
 from pipeline.batch import BatchStats, iter_file_documents, relative_id
-from pipeline.clean import clean_document, version_info
+from pipeline.clean import clean_or_reject, version_info
 from pipeline.config import CleanConfig
 from pipeline.readers import FORMATS, documents_from_bytes, read_capped
 from pipeline.rules import RuleError
@@ -90,10 +90,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
             if doc.skipped:  # not a document (e.g. a WARC 404 or image): counted, never cleaned
                 stats.add(doc)
                 continue
-            try:
-                clean_document(doc, cfg)
-            except Exception as exc:  # reported and kept in rejects, never fatal
-                doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
+            clean_or_reject(doc, cfg)
             stats.add(doc)
             if doc.rejected:
                 bar.write(f"{PROG}: rejected {doc.id}: {doc.error}: {doc.detail}", file=sys.stderr)
@@ -120,7 +117,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if doc.skipped:
             print(paint(f"# {doc.id}  skipped: {doc.skipped}", "dim"))
             continue
-        clean_document(doc, cfg)
+        clean_or_reject(doc, cfg)
         print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  title={doc.title!r}", "dim"))
         if doc.error and not doc.decisions:
             print(paint(f"# rejected: {doc.error}: {doc.detail}", "drop"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 from multiprocessing.connection import Connection
 
-from pipeline.clean import clean_document
+from pipeline.clean import clean_document, clean_or_reject
 from pipeline.config import CleanConfig
 from pipeline.document import Document
 from pipeline.site_profile import SiteProfiles
@@ -29,11 +29,7 @@ def _serve(conn: Connection, parent_end: Connection, cfg: CleanConfig, profiles:
             doc = conn.recv()
         except (EOFError, OSError):  # parent gone (finished, or killed): so are we
             return
-        try:
-            clean_document(doc, cfg, profiles)
-        except Exception as exc:  # reported as a reject by the parent, never fatal
-            doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
-        conn.send(doc)
+        conn.send(clean_or_reject(doc, cfg, profiles))
 
 
 class IsolatedCleaner:
