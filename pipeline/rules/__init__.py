@@ -27,6 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+import ahocorasick
+
 BUILTIN_DIR = Path(__file__).parent
 SCOPES = ("line", "to_end")
 _CACHED_LINE_CHARS = 200  # lines up to this long have their answer cached…
@@ -140,6 +142,17 @@ class RuleSet:
                     else:
                         floating.append(rule)
             self._tiers.append((limit, _join(anchored), floating))
+        # One Aho-Corasick automaton over every floating rule's required literals: a single
+        # C-speed pass over the line says which rules could match at all.
+        self._literals = ahocorasick.Automaton()
+        owners: dict[str, set[int]] = {}
+        for rule in self.rules:
+            for lit in rule.literals or ():
+                owners.setdefault(lit, set()).add(id(rule))
+        for lit, rule_ids in owners.items():
+            self._literals.add_word(lit, frozenset(rule_ids))
+        if owners:
+            self._literals.make_automaton()
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -167,10 +180,13 @@ class RuleSet:
                 m = anchored.match(line) if anchored else None
                 if m:
                     return self._by_group[m.lastgroup]
-                lower = line.lower()
+                possible: set[int] = set()
+                if self._literals.kind == ahocorasick.AHOCORASICK:
+                    for _, rule_ids in self._literals.iter(line.lower()):
+                        possible |= rule_ids
                 for rule in floating:
-                    if rule.literals is not None and not any(lit in lower for lit in rule.literals):
-                        continue
+                    if rule.literals is not None and id(rule) not in possible:
+                        continue  # none of the strings every match needs is in the line
                     if rule.pattern.search(line):
                         return rule
                 return None
