@@ -186,47 +186,18 @@ keeps = ["He went to shop at our store."]
     assert rules.version != RULES.version
 
 
-def test_bad_pattern_raises(tmp_path):
-    _write(tmp_path, "bad.toml", """
-[[rule]]
-id = "bad.pattern"
-reason = "navigation"
-pattern = '(unclosed'
-""")
-    with pytest.raises(RuleError, match="bad pattern"):
-        load_rules(extra_dirs=(tmp_path,))
+BAD_RULE_FILES = {
+    "bad pattern": ("id = 'bad.pattern'\nreason = 'navigation'\npattern = '(unclosed'\n", "bad pattern"),
+    "back-reference": ("id = 'bad.backref'\nreason = 'navigation'\npattern = '(a)\\1'\n", "back-references"),
+    "missing field": ("id = 'bad.missing'\npattern = 'x'\n", "missing.*reason"),
+    "unknown scope": ("id = 'bad.scope'\nreason = 'navigation'\npattern = 'x'\nscope = 'paragraph'\n", "scope"),
+}
 
 
-def test_backreference_rejected(tmp_path):
-    _write(tmp_path, "bad.toml", """
-[[rule]]
-id = "bad.backref"
-reason = "navigation"
-pattern = '(a)\\1'
-""")
-    with pytest.raises(RuleError, match="back-references"):
-        load_rules(extra_dirs=(tmp_path,))
-
-
-def test_missing_field_raises(tmp_path):
-    _write(tmp_path, "bad.toml", """
-[[rule]]
-id = "bad.missing"
-pattern = 'x'
-""")
-    with pytest.raises(RuleError, match="missing.*reason"):
-        load_rules(extra_dirs=(tmp_path,))
-
-
-def test_unknown_scope_raises(tmp_path):
-    _write(tmp_path, "bad.toml", """
-[[rule]]
-id = "bad.scope"
-reason = "navigation"
-pattern = 'x'
-scope = "paragraph"
-""")
-    with pytest.raises(RuleError, match="scope"):
+@pytest.mark.parametrize(("body", "error"), BAD_RULE_FILES.values(), ids=BAD_RULE_FILES.keys())
+def test_bad_rule_raises(tmp_path, body, error):
+    _write(tmp_path, "bad.toml", "[[rule]]\n" + body)
+    with pytest.raises(RuleError, match=error):
         load_rules(extra_dirs=(tmp_path,))
 
 
