@@ -29,6 +29,7 @@ test: install
 
 bench-quality: install
 	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/site_profiles.py
 
 bench-throughput: install
 	$(BIN)/python benchmarks/throughput.py
