@@ -8,7 +8,7 @@ Figures (each printed with its ratio):
   memory  peak RSS of a CleanPartition run over a generated partition of --memory-mb MB
 
     .venv/bin/python benchmarks/throughput.py [--only text,html,luigi,workers,memory]
-        [--corpus ../shared/corpus/dev] [--luigi-docs 10000] [--memory-mb 1024]
+        [--corpus ../shared/corpus/dev] [--luigi-docs 10000] [--memory-mb 64,256,1024]
 """
 from __future__ import annotations
 
@@ -131,7 +131,13 @@ def bench_luigi(corpus: Path, docs: int) -> None:
         line("workers", docs / seconds2, docs / seconds, 1.7)
 
 
-def bench_memory(corpus: Path, megabytes: int) -> None:
+def bench_memory(corpus: Path, sizes: list[int]) -> None:
+    """Peak RSS per process for each partition size: flat across sizes means streaming."""
+    for megabytes in sizes:
+        bench_memory_once(corpus, megabytes)
+
+
+def bench_memory_once(corpus: Path, megabytes: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         dumps = sorted(corpus.glob("*/dump.txt"))
@@ -150,7 +156,8 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--only", default="text,html,luigi,memory")
     ap.add_argument("--luigi-docs", type=int, default=10_000)
-    ap.add_argument("--memory-mb", type=int, default=1024)
+    ap.add_argument("--memory-mb", default="1024",
+                    help="partition size(s) in MB, comma-separated (e.g. 64,256,1024)")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -164,7 +171,7 @@ def main() -> int:
     if "luigi" in only or "workers" in only:
         bench_luigi(args.corpus, args.luigi_docs)
     if "memory" in only:
-        bench_memory(args.corpus, args.memory_mb)
+        bench_memory(args.corpus, [int(x) for x in args.memory_mb.split(",")])
     return 0
 
 
