@@ -29,7 +29,9 @@ def _serve(conn: Connection, parent_end: Connection, cfg: CleanConfig, profiles:
             doc = conn.recv()
         except (EOFError, OSError):  # parent gone (finished, or killed): so are we
             return
-        conn.send(clean_or_reject(doc, cfg, profiles))
+        doc = clean_or_reject(doc, cfg, profiles)
+        doc.raw = ""  # the input already crossed the pipe once; the parent has no use for it back
+        conn.send(doc)
 
 
 class IsolatedCleaner:
