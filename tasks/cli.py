@@ -162,7 +162,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                          scheduler_host=args.scheduler_host or "localhost",
                          scheduler_port=args.scheduler_port, detailed_summary=True, no_lock=True)
     print(result.summary_text, file=sys.stderr)
-    return 0 if result.status.name in ("SUCCESS", "SUCCESS_WITH_RETRY") else 1
+    # As luigi.cfg's retcodes: tasks another worker ran (NOT_RUN here) are not a failure.
+    return 0 if result.status.name in ("SUCCESS", "SUCCESS_WITH_RETRY", "NOT_RUN") else 1
 
 
 def cmd_report(args: argparse.Namespace) -> int:

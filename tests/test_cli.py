@@ -228,3 +228,25 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, capsys):
     assert "docs" not in capsys.readouterr().err
     assert main(["clean", str(src), "-o", str(tmp_path / "b.jsonl"), "--progress"]) == 0
     assert "3 docs" in capsys.readouterr().err
+
+
+def test_run_drives_the_luigi_partition(tmp_path):
+    """`decruft run DATE` = CleanPartition through Luigi; a failed day exits non-zero."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).parents[1]
+    shutil.copy(repo / "luigi.cfg", tmp_path / "luigi.cfg")
+    day = tmp_path / "in" / "2026-11-24"
+    day.mkdir(parents=True)
+    (day / "a.txt").write_text("Share\nThe harbour reopened on Monday after repairs that took two years and cost $40m.\n",
+                               encoding="utf-8")
+    cmd = [str(Path(sys.executable).parent / "decruft"), "run", "--raw-root", "in", "--clean-root", "out"]
+    ok = subprocess.run([*cmd, "2026-11-24"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    rec = json.loads((tmp_path / "out" / "2026-11-24" / "part-00000.jsonl").read_text(encoding="utf-8"))
+    assert rec["text"].startswith("The harbour reopened on Monday")
+    missing = subprocess.run([*cmd, "2026-01-01"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1
