@@ -11,16 +11,11 @@ import re
 from .classify import label_lines, rejoin
 from .config import CleanConfig
 from .document import Decision
+from .normalize import word_key
 from .rules import Rule, RuleSet
 from .site_profile import line_key
 
 _WORDS = re.compile(r"\w+")
-_TERMINAL = re.compile(r"[.!?…:;。！？»”\"')\]]$")
-
-
-def _norm_key(line: str) -> str:
-    """Key for comparing lines: lower-case words only (for titles and site profiles)."""
-    return " ".join(_WORDS.findall(line.lower()))
 
 
 def _looks_like_headline(line: str) -> bool:
@@ -92,13 +87,13 @@ def split_title(lines: list[str], fixed: list[Decision | None], title: str | Non
     that reads like a headline becomes the title when prose follows it.
     """
     if title:
-        keys = {_norm_key(title)}
+        keys = {word_key(title)}
         parts = re.split(r"\s+[|–—-]\s+|\s+[»:]\s+", title)
         longest = max(parts, key=len)
         if len(_WORDS.findall(longest)) >= 3:
-            keys.add(_norm_key(longest))
+            keys.add(word_key(longest))
         for i, line in enumerate(lines):
-            if fixed[i] is None and _norm_key(line) in keys:
+            if fixed[i] is None and word_key(line) in keys:
                 fixed[i] = Decision(line, False, "title", "title.match")
         return title
     open_idx = [i for i, f in enumerate(fixed) if f is None]

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from .config import CleanConfig
 from .document import Decision
+from .normalize import word_key
 
 MODEL_PATH = Path(__file__).parent / "models" / "line_lr.json"
 
@@ -170,16 +171,12 @@ def _stoplist_words(name: str) -> frozenset[str]:
     return frozenset(justext.get_stoplist(name))
 
 
-def _key(line: str) -> str:
-    return " ".join(_WORD.findall(line.lower()))
-
-
 def headline_anchor(keys: list[str], title: str | None) -> int:
     """Index of the last line (in the first 70% of the page) containing the title's longest part."""
     if not title or not keys:
         return -1
     parts = [p for p in _TITLE_SPLIT.split(title) if p.strip()]
-    longest = _key(max(parts, key=len)) if parts else ""
+    longest = word_key(max(parts, key=len)) if parts else ""
     if len(longest.split()) < 2 and len(longest) < 12:
         return -1
     limit = max(1, int(len(keys) * 0.7))
@@ -254,7 +251,7 @@ def extract_features(
     if title is None and lines:
         title = lines[0]
     anchor = headline_anchor(keys, title)
-    title_key = _key(title) if title else ""
+    title_key = word_key(title) if title else ""
     total_tokens = sum(len(t) for t in low_tokens) or 1
     stop_cover = sum(sd * len(t) for sd, t in zip(sdens, low_tokens)) / total_tokens
     long_share = sum(1 for w in words if w >= 15) / n
@@ -554,7 +551,7 @@ def decide(
         for i in open_idx:
             keep[i] = probs[i] >= best * 0.9
     end = end_of_article(lines, fixed, keep, model.get("end_min_words", 60))
-    title_key = _key(title) if title else ""
+    title_key = word_key(title) if title else ""
     out: list[Decision] = []
     for i, line in enumerate(lines):
         if fixed[i] is not None:
@@ -565,7 +562,7 @@ def decide(
             out.append(Decision(line, False, "comments", "stat.end_marker"))
         elif keep[i]:
             out.append(Decision(line, True, None, None if alone else "stat.smoothing"))
-        elif title_key and _key(line) == title_key:
+        elif title_key and word_key(line) == title_key:
             out.append(Decision(line, False, "headline", "stat.headline"))
         else:
             out.append(Decision(line, False, "boilerplate", "stat.line_model" if not alone else "stat.smoothing"))

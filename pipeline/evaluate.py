@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .normalize import word_key
+
 _TOKEN = re.compile(r"\w+")
 INPUT_FILES = {"dump": "dump.txt", "article": "article.txt", "html": "page.html"}
 
@@ -78,7 +80,7 @@ def aggregate(scores: list[DocScore]) -> dict[str, float]:
 
 def normalize_line(text: str) -> str:
     """Lower-cased ``\\w+`` tokens joined by one space (for 'is this line gold content?')."""
-    return " ".join(tokens(text.lower()))
+    return word_key(text)
 
 
 def iter_corpus(corpus_dir: str | Path, input_kind: str) -> Iterator[tuple[str, str, str]]:

@@ -34,6 +34,7 @@ _STRAY_TAG = re.compile(
 )
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _WORD = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"\w+")
 _LATIN1_HIGH_WORD = re.compile("[\u00c0-\u00ff]{2,}")
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
@@ -72,6 +73,11 @@ _UTF8_AS_LEGACY = re.compile(
     "\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
     "\u2039\u203a\u20ac\u2116\u2122]"
 )
+
+
+def word_key(line: str) -> str:
+    """Lower-cased ``\\w+`` words joined by one space: for "is this the same line?" tests."""
+    return " ".join(_TOKEN.findall(line.lower()))
 
 
 def repair_mojibake(text: str) -> str:

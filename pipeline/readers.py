@@ -29,12 +29,17 @@ FORMATS = ("auto", "text", "html", "jsonl", "warc")
 _KNOWN_FIELDS = {"id", "url", "title", "text", "html"}
 
 
-def input_format(name: str) -> str:
-    """Format named by a file name's extension (``.gz`` looked through), or ``auto``."""
+def _extension(name: str) -> str:
+    """A file name's last extension, lower-cased, ``.gz`` looked through ("" when none)."""
     suffixes = [s.lower() for s in Path(name).suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes.pop()
-    ext = suffixes[-1] if suffixes else ""
+    return suffixes[-1] if suffixes else ""
+
+
+def input_format(name: str) -> str:
+    """Format named by a file name's extension (``.gz`` looked through), or ``auto``."""
+    ext = _extension(name)
     if ext in TEXT_EXT:
         return "text"
     if ext in HTML_EXT:
@@ -48,10 +53,7 @@ def input_format(name: str) -> str:
 
 def is_supported(name: str) -> bool:
     """Files that ``iter_documents`` reads as documents rather than rejecting outright."""
-    suffixes = [s.lower() for s in Path(name).suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes.pop()
-    return not suffixes or input_format(name) != "auto"
+    return _extension(name) == "" or input_format(name) != "auto"
 
 
 def sniff_format(data: bytes) -> str:

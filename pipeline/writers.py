@@ -109,6 +109,21 @@ class _AtomicBinaryFile:
             os.unlink(self.tmp)
 
 
+@contextlib.contextmanager
+def atomic_text_file(path: str | os.PathLike) -> Iterator[TextIO]:
+    """A UTF-8 text file written under a temporary name beside ``path``, renamed into place
+    when the block ends without error (removed otherwise)."""
+    target = _AtomicBinaryFile(Path(path))
+    fh = io.TextIOWrapper(target.fh, encoding="utf-8", newline="\n")
+    try:
+        yield fh
+        fh.close()
+        target.commit()
+    except BaseException:
+        target.discard()
+        raise
+
+
 class _TextStreamWriter(RecordWriter):
     """JSONL or text to a text handle (caller's) or a path (atomic, UTF-8, ``\\n``)."""
 

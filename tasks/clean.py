@@ -178,7 +178,8 @@ class CleanPartition(luigi.Task):
     @classmethod
     def bulk_complete(cls, parameter_tuples):
         """For ``RangeDaily``: days already cleaned, and days with nothing to clean yet."""
-        return [date for date in parameter_tuples if cls(date=date).complete() or not cls(date=date).has_input()]
+        tasks = (cls(date=date) for date in parameter_tuples)
+        return [task.date for task in tasks if task.complete() or not task.has_input()]
 
     def requires(self):
         cfg = decruft()

@@ -6,18 +6,17 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterator, TextIO
 
 from tqdm import tqdm
 
-from pipeline.batch import BatchStats, iter_file_documents, relative_id
+from pipeline.batch import BatchStats, iter_file_documents
 from pipeline.clean import clean_or_reject, version_info
 from pipeline.config import CleanConfig
 from pipeline.readers import FORMATS, documents_from_bytes, read_capped
 from pipeline.rules import RuleError
-from pipeline.writers import OUTPUT_FORMATS, PATH_FORMATS, UniqueIds, dumps, open_writer
+from pipeline.writers import OUTPUT_FORMATS, PATH_FORMATS, UniqueIds, atomic_text_file, dumps, open_writer
 
 PROG = "decruft"
 
@@ -34,16 +33,8 @@ def atomic_output(path: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            yield fh
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_text_file(path) as fh:
+        yield fh
 
 
 def config_from_args(args: argparse.Namespace) -> CleanConfig:
