@@ -1,26 +1,16 @@
-"""Language identification: seeded langdetect on a bounded sample of the clean text."""
+"""Language identification: langdetect's model (``langid``, vectorised) on a bounded sample of the clean text."""
 from __future__ import annotations
 
 import re
-import threading
 
-from langdetect import DetectorFactory, detector_factory
-from langdetect.lang_detect_exception import LangDetectException
+from .langid import detector
 
-_LOCK = threading.Lock()
 _LETTER = re.compile(r"[^\W\d_]")
 # An e-mail match starts only where a token starts: ``\S+@`` tried at every position of a
 # long run without spaces is quadratic (minutes for one 100 kB token).
 _URLISH = re.compile(r"https?://\S+|www\.\S+|(?<!\S)[^\s@]+@\S+\.\w+")
 # langdetect's codes that are not ISO 639-1.
 _ISO = {"zh-cn": "zh", "zh-tw": "zh"}
-
-
-def _factory() -> DetectorFactory:
-    with _LOCK:
-        if detector_factory._factory is None:
-            detector_factory.init_factory()
-        return detector_factory._factory
 
 
 def language_sample(text: str, limit: int) -> str:
@@ -38,18 +28,11 @@ def detect_language(text: str, *, sample_chars: int = 2000, min_letters: int = 2
     sample = language_sample(text, sample_chars)
     if len(_LETTER.findall(sample)) < min_letters:
         return "und", 0.0
-    detector = _factory().create()
-    detector.seed = seed  # per-detector seed: same answer in every process, no global state
-    detector.append(sample)
-    try:
-        probabilities = detector.get_probabilities()
-    except LangDetectException:
-        return "und", 0.0
-    # zh-cn and zh-tw are one language here: add their probabilities before choosing.
+    # seeded per call: the same answer in every process, no global state
     by_code: dict[str, float] = {}
-    for p in probabilities:
-        code = _ISO.get(p.lang, p.lang)
-        by_code[code] = by_code.get(code, 0.0) + float(p.prob)
+    for lang, prob in detector().probabilities(sample, seed).items():
+        code = _ISO.get(lang, lang)  # zh-cn and zh-tw are one language here: add them up
+        by_code[code] = by_code.get(code, 0.0) + prob
     if not by_code:
         return "und", 0.0
     lang = max(by_code, key=lambda c: (by_code[c], c))
