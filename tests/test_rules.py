@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.rules import BUILTIN_DIR, RuleError, load_rules
+from pipeline.rules import BUILTIN_DIR, RuleError, load_rules, required_literals
 
 RULES = load_rules()
 
@@ -238,3 +238,31 @@ def test_disable_rule_by_id():
 def test_disable_unknown_id_raises():
     with pytest.raises(RuleError, match="unknown rule ids"):
         load_rules(disabled=frozenset({"no.such.rule"}))
+
+
+@pytest.mark.parametrize(("pattern", "literals"), [
+    (r"^\W*read more\W*$", {"read more"}),
+    # the parser factors "E" out of EFE|Europa: the prefilter glues it back on
+    (r"\s(?:EFE|Europa\s+Press)\s*$", {"efe", "europa"}),
+    (r"^(?:subscribe|sign up) now", {"subscribe", "sign up"}),
+    (r"^\W*(?:x|menu)\W*$", None),  # "x" is too short to be worth a prefilter
+    (r"^\d+ comments?$", {" comment"}),
+])
+def test_required_literals(pattern, literals):
+    got = required_literals(pattern, re.IGNORECASE)
+    assert got == (frozenset(literals) if literals is not None else None)
+
+
+def test_first_rule_in_file_order_wins_with_prefilter(tmp_path):
+    # rule a has no usable literal (one regex of such rules), rule b has one (tried alone):
+    # on a line both match, the earlier rule is still the answer, whichever order they come in
+    for first, second in (("a", "b"), ("b", "a")):
+        patterns = {"a": r"^\W*(?:x|share)\b", "b": r"^\W*share this"}
+        folder = tmp_path / first
+        folder.mkdir()
+        _write(folder, "order.toml", "".join(
+            f"[[rule]]\nid = 'order.{r}'\nreason = 'share_buttons'\npattern = '{patterns[r]}'\n\n"
+            for r in (first, second)))
+        rules = load_rules(extra_dirs=(folder,), disabled=frozenset(r.id for r in RULES.rules))
+        assert rules.match("Share this article").id == f"order.{first}"
+        assert rules.match("Nothing to see here") is None
