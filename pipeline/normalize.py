@@ -32,7 +32,6 @@ _STRAY_TAG = re.compile(
     r"</?(?:a|b|i|u|em|strong|span|div|p|br|hr|img|font|small|sup|sub|li|ul|ol|h[1-6]|blockquote|figure|figcaption|script|style|iframe|section|article|header|footer|nav|table|tr|td|th|tbody|thead)\b[^<>]{0,500}>",
     re.IGNORECASE,
 )
-_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _WORD = re.compile(r"[^\W\d_]+")
 _TOKEN = re.compile(r"\w+")
 _LATIN1_HIGH_WORD = re.compile("[\u00c0-\u00ff]{2,}")
@@ -45,6 +44,8 @@ def _cp1251_read_as_latin1(text: str) -> str:
     ftfy only undoes mis-read UTF-8. Here most words consist only of letters U+00C0–U+00FF,
     which no Latin-script language writes but Russian in cp1251 does.
     """
+    if not _LATIN1_HIGH_WORD.search(text):  # no two such letters in a row anywhere: not this
+        return text
     words = _WORD.findall(text)
     odd = sum(1 for w in words if _LATIN1_HIGH_WORD.fullmatch(w))
     if len(words) < 2 or odd * 2 < len(words):
@@ -115,8 +116,9 @@ def normalize_text(text: str) -> str:
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
     text = unicodedata.normalize("NFC", text)
-    text = _HORIZONTAL_SPACE.sub(" ", text)
-    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    # one space for each run of horizontal white space (str.split() and re's \s agree on
+    # what is white space), lines trimmed, blank lines dropped
+    return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
 
 
 def split_lines(text: str, max_line_chars: int) -> tuple[list[str], bool]:

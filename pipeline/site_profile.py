@@ -26,7 +26,8 @@ _DIGITS = re.compile(r"\d")
 
 def line_key(line: str) -> str:
     """CCNet-style normal form: lower-case words, digits as 0, punctuation and spacing dropped."""
-    return " ".join(_WORDS.findall(_DIGITS.sub("0", line.lower())))
+    key = " ".join(_WORDS.findall(line.lower()))
+    return _DIGITS.sub("0", key) if _DIGITS.search(key) else key  # digits are \w: same words either way
 
 
 def site_of(url: str | None, doc_id: str) -> str:
