@@ -23,39 +23,52 @@ def _looks_like_headline(line: str) -> bool:
     return 2 <= words <= 30 and not re.search(r"[.;:,]$", line)
 
 
-def rejoin_unmatched(lines: list[str], rules: RuleSet,
-                     site_keys: frozenset[str] = frozenset()) -> tuple[list[str], list[Rule | None]]:
+def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str] = frozenset()
+                     ) -> tuple[list[str], list[Rule | None], list[bool]]:
     """Re-join fragments, but only inside runs of lines no rule matched.
 
     A line a rule removes ("Photo: …", "… we have a small favor to ask") must never be
-    glued to its neighbour. Returns the new lines and the rule each matches.
+    glued to its neighbour, nor a line of the site's profile (``site_keys``). Returns the
+    new lines, the rule each matches, and whether each (no rule matching) is in the profile.
     """
     out_lines: list[str] = []
     out_rules: list[Rule | None] = []
+    out_site: list[bool] = []
     run: list[str] = []
+
+    def on_site(line: str) -> bool:
+        return bool(site_keys) and line_key(line) in site_keys
 
     def flush() -> None:
         originals = set(run)
         for line in rejoin(run):
             out_lines.append(line)
-            out_rules.append(None if line in originals else rules.match(line))
+            if line in originals:  # neither a rule nor the profile took it above
+                out_rules.append(None)
+                out_site.append(False)
+            else:
+                rule = rules.match(line)
+                out_rules.append(rule)
+                out_site.append(rule is None and on_site(line))
         run.clear()
 
     for line in lines:
         rule = rules.match(line)
-        if rule is None and not (site_keys and line_key(line) in site_keys):
+        site = rule is None and on_site(line)
+        if rule is None and not site:
             run.append(line)
             continue
         flush()
         out_lines.append(line)
         out_rules.append(rule)
+        out_site.append(site)
     flush()
-    return out_lines, out_rules
+    return out_lines, out_rules, out_site
 
 
 def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet, cfg: CleanConfig,
-                site_keys: frozenset[str] = frozenset()) -> list[Decision | None]:
-    """Hard labels from phrase rules, then the site profile; None where neither fired."""
+                on_site: list[bool] | None = None) -> list[Decision | None]:
+    """Hard labels from phrase rules, then the site profile (``on_site``); None where neither fired."""
     fixed: list[Decision | None] = [None] * len(lines)
     total = sum(len(l) for l in lines) or 1
     seen = 0
@@ -64,7 +77,7 @@ def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet, cf
         seen += len(line)
         rule = matched[i]
         if rule is None:
-            if site_keys and line_key(line) in site_keys:
+            if on_site and on_site[i]:
                 fixed[i] = Decision(line, False, "site_boilerplate", "site_profile")
             continue
         fixed[i] = Decision(line, False, rule.reason, rule.id)
@@ -115,10 +128,10 @@ def strip_boilerplate(
 
     ``site_keys``: normalized lines learned as boilerplate for this document's site.
     """
-    lines, matched = rejoin_unmatched(lines, rules, site_keys)
-    if site_keys and all(line_key(l) in site_keys for l, m in zip(lines, matched) if m is None):
-        site_keys = frozenset()  # the whole page is "template": a duplicate document, not boilerplate
-    fixed = apply_rules(lines, matched, rules, cfg, site_keys)
+    lines, matched, on_site = rejoin_unmatched(lines, rules, site_keys)
+    if site_keys and all(site for m, site in zip(matched, on_site) if m is None):
+        on_site = None  # the whole page is "template": a duplicate document, not boilerplate
+    fixed = apply_rules(lines, matched, rules, cfg, on_site)
     title = split_title(lines, fixed, title)
     if cfg.statistical:
         decisions = label_lines(lines, fixed, cfg, title=title)
