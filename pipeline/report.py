@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
@@ -69,6 +70,7 @@ _WS = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 
 
+@lru_cache(maxsize=1 << 16)  # removed lines repeat (menus, footers): most keys are cache hits
 def normalize_line(text: str) -> str:
     """Key for counting removed lines: NFKC, case-folded, digit runs → ``#``, whitespace collapsed."""
     key = _WS.sub(" ", _DIGITS.sub("#", unicodedata.normalize("NFKC", text).casefold())).strip()
@@ -171,19 +173,24 @@ class PartitionScan:
         stats = rec.get("stats") if isinstance(rec.get("stats"), dict) else {}
         self.chars_in += stats.get("chars_in", 0) if isinstance(stats.get("chars_in"), int) else 0
         self.chars_out += stats.get("chars_out", 0) if isinstance(stats.get("chars_out"), int) else 0
+        by_reason, chars_by_reason, rules, rule_reason = (
+            self.removed_by_reason, self.removed_chars_by_reason, self.rules, self.rule_reason)
+        lines, line_rule = self.lines, self.line_rule
         for span in rec.get("removed") or []:
             if not isinstance(span, dict):
                 continue
             reason = str(span.get("reason") or "boilerplate")
             rule = str(span.get("rule") or "")
             text = str(span.get("text") or "")
-            self.removed_by_reason[reason] += 1
-            self.removed_chars_by_reason[reason] += len(text)
-            self.rules[rule] += 1
-            self.rule_reason.setdefault(rule, reason)
+            by_reason[reason] += 1
+            chars_by_reason[reason] += len(text)
+            rules[rule] += 1
+            if rule not in rule_reason:
+                rule_reason[rule] = reason
             key = (normalize_line(text), reason)
-            self.lines[key] += 1
-            self.line_rule.setdefault(key, rule)
+            lines[key] += 1
+            if key not in line_rule:
+                line_rule[key] = rule
         if len(self.lines) > LINES_PRUNE_AT:
             self._prune_lines()
         if len(self.rules) > LINES_PRUNE_AT:
