@@ -103,3 +103,7 @@ class SiteProfiles:
 
     def __len__(self) -> int:
         return len(self._sites)
+
+    def fingerprint(self) -> tuple:
+        """Equal for profiles with the same lines (to tell whether a cleaner can be reused)."""
+        return tuple(sorted((site, hash(keys)) for site, keys in self._sites.items()))

@@ -12,7 +12,6 @@ Layout of one partition, ``<clean_root>/<date>/``::
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -29,7 +28,7 @@ from pipeline.writers import (FORMAT_SUFFIX, UniqueIds, dumps, open_writer, outp
                               rewrite_ids)
 
 from .config import decruft
-from .sandbox import IsolatedCleaner
+from .sandbox import shared_cleaner
 
 
 def list_inputs(folder: Path) -> list[Path]:
@@ -72,13 +71,13 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     version = version_info(cfg)
     stats = BatchStats()
     timeout = decruft().document_timeout
-    isolated = IsolatedCleaner(cfg, profiles, timeout) if timeout > 0 else contextlib.nullcontext()
+    cleaner = shared_cleaner(cfg, profiles, timeout) if timeout > 0 else None
     # Records in luigi.cfg's output_format. Binary formats cannot go through target.open("w"), and
     # target.temporary_path() refuses to replace a records file left by a shard whose other
     # outputs are missing (a rerun after a kill): the writer itself writes a hidden temporary
     # sibling and os.replace()s it into place on success (removed on error).
     Path(records_target.path).parent.mkdir(parents=True, exist_ok=True)
-    with isolated as cleaner, rejects_target.open("w") as rejects, \
+    with rejects_target.open("w") as rejects, \
             open_writer(decruft().output_format, records_target.path) as records:
         position = {str(p): i for i, p in enumerate(paths)}
         for n, doc in enumerate(clean_files(paths, base, cfg, stats, ids, profiles, cleaner), 1):

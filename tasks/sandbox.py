@@ -91,3 +91,23 @@ class IsolatedCleaner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_SHARED: dict[str, object] = {}
+
+
+def shared_cleaner(cfg: CleanConfig, profiles: SiteProfiles | None, timeout: float) -> IsolatedCleaner:
+    """One IsolatedCleaner per process for as long as the settings stay the same.
+
+    A worker runs shard after shard with the same configuration and site profile; keeping
+    the cleaning process keeps what it learned on the way (rule answers for repeated lines,
+    n-gram lists of words seen), instead of starting cold for each shard. The process is a
+    daemon: it ends with ours.
+    """
+    key = (cfg, timeout, profiles.fingerprint() if profiles is not None else None)
+    if _SHARED.get("key") != key:
+        old = _SHARED.get("cleaner")
+        if old is not None:
+            old.close()
+        _SHARED.update(key=key, cleaner=IsolatedCleaner(cfg, profiles, timeout))
+    return _SHARED["cleaner"]

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.config import CleanConfig
 from pipeline.document import Document
-from tasks.sandbox import IsolatedCleaner
+from tasks.sandbox import IsolatedCleaner, shared_cleaner
 from tests.test_luigi import REPO, luigi_cmd
 
 DATE = "2026-11-20"
@@ -130,3 +130,19 @@ def test_slow_document_times_out_without_signals(tmp_path: Path):
         fast = cleaner(Document(id="fast", source="f", raw=EN.format(n=11)))
     assert slow.error == "timeout" and "timeout" in slow.capped
     assert fast.error is None and fast.text == EN.format(n=11)
+
+
+def test_shared_cleaner_is_reused_only_for_the_same_settings(tmp_path: Path):
+    from pipeline.site_profile import SiteProfiles
+
+    profile = {"sites": {"a.example": {"lines": [{"key": "menu"}]}}}
+    first = shared_cleaner(CleanConfig(), SiteProfiles(profile), 30)
+    assert first(Document(id="1", source="s", raw=EN.format(n=1))).text == EN.format(n=1)
+    child = first._proc
+    again = shared_cleaner(CleanConfig(), SiteProfiles(profile), 30)
+    assert again is first and again._proc is child  # same settings: the warm process goes on
+    other = shared_cleaner(CleanConfig(), SiteProfiles({"sites": {}}), 30)
+    assert other is not first and first._proc is None  # other profile: the old process is ended
+    assert not child.is_alive()
+    assert other(Document(id="2", source="s", raw=EN.format(n=2))).text == EN.format(n=2)
+    other.close()
