@@ -92,6 +92,16 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     return doc
 
 
+_WARM_UP = ("Home | News | Sport\nWarm-up page\nThe rules, the line model and the language profiles "
+            "load while this page is cleaned.\nShare this article")
+
+
+def warm_up(cfg: CleanConfig | None = None) -> None:
+    """Load what cleaning needs (rules, line model, language profiles, stoplists) now rather
+    than inside the first document: before forking workers, or outside a time limit."""
+    clean_document(Document(id="warm-up", source="", raw=_WARM_UP), cfg)
+
+
 def clean_or_reject(doc: Document, cfg: CleanConfig | None = None,
                     profiles: SiteProfiles | None = None) -> Document:
     """``clean_document`` that never raises: an unexpected error rejects this document only."""

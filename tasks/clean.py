@@ -21,7 +21,7 @@ from pathlib import Path
 import luigi
 
 from pipeline.batch import BatchStats, clean_files, learn_site_profiles
-from pipeline.clean import version_info
+from pipeline.clean import version_info, warm_up
 from pipeline.report import write_report
 from pipeline.site_profile import SiteProfiles
 from pipeline.writers import (FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, read_ids,
@@ -94,6 +94,21 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     return stats
 
 
+_WARM: list[bool] = []
+
+
+def _warm_up_once() -> None:
+    """Load rules, line model and language profiles in this process, once.
+
+    Called from ``CleanShard.requires``, which runs in the process that schedules the shards:
+    with ``--workers N`` Luigi forks one process per task from it, and each then starts warm
+    instead of spending about a second loading the same data again.
+    """
+    if not _WARM:
+        warm_up(decruft().clean_config())
+        _WARM.append(True)
+
+
 class LearnSiteProfiles(luigi.Task):
     """Per site, the lines that recur in many of a day's documents → ``_site_profiles.json``."""
 
@@ -128,6 +143,7 @@ class CleanShard(luigi.Task):
     files = luigi.ListParameter(significant=True, visibility=luigi.parameter.ParameterVisibility.PRIVATE)
 
     def requires(self):
+        _warm_up_once()
         deps = {}
         if decruft().site_profiles:
             deps["profiles"] = LearnSiteProfiles(date=self.date)

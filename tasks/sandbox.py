@@ -11,13 +11,10 @@ from __future__ import annotations
 import multiprocessing as mp
 from multiprocessing.connection import Connection
 
-from pipeline.clean import clean_document, clean_or_reject
+from pipeline.clean import clean_or_reject, warm_up
 from pipeline.config import CleanConfig
 from pipeline.document import Document
 from pipeline.site_profile import SiteProfiles
-
-
-_WARM_UP = "Warm-up text.\nThe language detector and the line model are loaded by cleaning this sentence."
 
 
 def _serve(conn: Connection, parent_end: Connection, cfg: CleanConfig, profiles: SiteProfiles | None) -> None:
@@ -49,7 +46,7 @@ class IsolatedCleaner:
         if not self._warm:
             # Load rules, language profiles and the line model here, once: every forked
             # child inherits them instead of paying the start-up inside its time limit.
-            clean_document(Document(id="warm-up", source="", raw=_WARM_UP), self.cfg, self.profiles)
+            warm_up(self.cfg)
             self._warm = True
         parent, child = self._ctx.Pipe()
         self._proc = self._ctx.Process(target=_serve, args=(child, parent, self.cfg, self.profiles), daemon=True)
