@@ -105,9 +105,9 @@ def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stat
             yield doc
 
 
-def learn_site_profiles(paths: Iterable[Path], base: Path | None, cfg: CleanConfig,
-                        learner: ProfileLearner | None = None) -> dict:
-    """One streaming pass over plain-text documents: the site profile (see ``site_profile``).
+def learn_site_counts(paths: Iterable[Path], base: Path | None, cfg: CleanConfig,
+                      learner: ProfileLearner | None = None) -> ProfileLearner:
+    """One streaming pass over plain-text documents: per site, how many documents hold each line.
 
     HTML pages are left out: trafilatura already drops their templates.
     """
@@ -120,4 +120,11 @@ def learn_site_profiles(paths: Iterable[Path], base: Path | None, cfg: CleanConf
                 continue
             lines, _ = split_lines(doc.raw[: cfg.max_document_chars], cfg.max_line_chars)
             learner.add(site_of(doc.url, doc.id), lines)
+    return learner
+
+
+def learn_site_profiles(paths: Iterable[Path], base: Path | None, cfg: CleanConfig,
+                        learner: ProfileLearner | None = None) -> dict:
+    """The site profile (see ``site_profile``) of ``paths``, learnt in one pass."""
+    learner = learn_site_counts(paths, base, cfg, learner)
     return learner.profile(cfg.site_min_share, cfg.site_min_docs)

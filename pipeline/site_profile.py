@@ -68,10 +68,34 @@ class ProfileLearner:
                 continue
             counts.lines[key] += 1
             counts.text.setdefault(key, line)
+        self._prune(counts)
+
+    def _prune(self, counts: SiteCounts) -> None:
         if len(counts.lines) > self.max_keys:
             keep = dict(counts.lines.most_common(self.max_keys // 2))
             counts.lines = Counter(keep)
             counts.text = {k: counts.text[k] for k in keep}
+
+    def state(self) -> dict:
+        """The counts so far, as JSON: a partial pass (one shard of a day) that ``merge`` adds up."""
+        return {"version": PROFILE_VERSION, "sites": {
+            site: {"docs": c.docs, "lines": {k: [n, c.text[k]] for k, n in c.lines.items()}}
+            for site, c in sorted(self.sites.items())}}
+
+    def merge(self, state: dict) -> None:
+        """Add the counts of another pass (``state()``): document and line counts sum up, so
+        shards learnt apart give the profile one pass would (unless a site overflowed ``max_keys``)."""
+        for site, entry in state["sites"].items():
+            counts = self.sites.get(site)
+            if counts is None:
+                if len(self.sites) >= self.max_sites:
+                    continue
+                counts = self.sites[site] = SiteCounts()
+            counts.docs += entry["docs"]
+            for key, (n, example) in entry["lines"].items():
+                counts.lines[key] += n
+                counts.text.setdefault(key, example)
+            self._prune(counts)
 
     def profile(self, min_share: float, min_docs: int) -> dict:
         sites = {}

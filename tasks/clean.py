@@ -8,7 +8,8 @@ Layout of one partition, ``<clean_root>/<date>/``::
     _report.html           audit report (pipeline/report.py), written just before _SUCCESS.json
     _SUCCESS.json          counts; written last, so its presence means "complete"
     _site_profiles.json    learned site boilerplate (LearnSiteProfiles), used by every shard
-    _shards/               per-shard rejects and counts (what _SUCCESS.json sums)
+    _shards/               per-shard rejects and counts (what _SUCCESS.json sums), and per-shard
+                           site line counts (LearnShardSites, what _site_profiles.json sums)
 """
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import luigi
 
-from pipeline.batch import BatchStats, clean_files, learn_site_profiles
+from pipeline.batch import BatchStats, clean_files, learn_site_counts
 from pipeline.clean import version_info, warm_up
 from pipeline.report import write_report
-from pipeline.site_profile import SiteProfiles
+from pipeline.site_profile import ProfileLearner, SiteProfiles
 from pipeline.writers import (FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, read_ids,
                               rewrite_ids)
 
@@ -109,18 +110,56 @@ def _warm_up_once() -> None:
         _WARM.append(True)
 
 
+def partition_plan(date: dt.date) -> list[list[Path]]:
+    """The day's input files grouped into shards (luigi.cfg ``shard_max_files``/``_bytes``)."""
+    cfg = decruft()
+    raw = Path(cfg.raw_root) / date.isoformat()
+    if not raw.is_dir():
+        return []
+    return plan_shards(list_inputs(raw), cfg.shard_max_files, cfg.shard_max_bytes)
+
+
+class LearnShardSites(luigi.Task):
+    """Per site, how many of one shard's documents hold each line → ``_shards/part-NNNNN.sites.json``.
+
+    The site-profile pass is split by shard so that several workers share it.
+    """
+
+    date = luigi.DateParameter()
+    index = luigi.IntParameter()
+    files = luigi.ListParameter(significant=True, visibility=luigi.parameter.ParameterVisibility.PRIVATE)
+
+    def output(self):
+        path = Path(decruft().clean_root) / self.date.isoformat() / "_shards" / f"part-{self.index:05d}.sites.json"
+        return luigi.LocalTarget(path)
+
+    def run(self):
+        cfg = decruft().clean_config()
+        raw = Path(decruft().raw_root) / self.date.isoformat()
+        learner = learn_site_counts([Path(p) for p in self.files], raw, cfg)
+        with self.output().open("w") as fh:
+            json.dump(learner.state(), fh, ensure_ascii=False)
+
+
 class LearnSiteProfiles(luigi.Task):
     """Per site, the lines that recur in many of a day's documents → ``_site_profiles.json``."""
 
     date = luigi.DateParameter()
+
+    def requires(self):
+        return [LearnShardSites(date=self.date, index=i, files=[str(p) for p in files])
+                for i, files in enumerate(partition_plan(self.date))]
 
     def output(self):
         return luigi.LocalTarget(Path(decruft().clean_root) / self.date.isoformat() / "_site_profiles.json")
 
     def run(self):
         cfg = decruft().clean_config()
-        raw = Path(decruft().raw_root) / self.date.isoformat()
-        profile = learn_site_profiles(list_inputs(raw), raw, cfg)
+        learner = ProfileLearner(max_words=cfg.site_max_words)
+        for target in self.input():
+            with target.open("r") as fh:
+                learner.merge(json.load(fh))
+        profile = learner.profile(cfg.site_min_share, cfg.site_min_docs)
         with self.output().open("w") as fh:
             json.dump(profile, fh, ensure_ascii=False, indent=1)
         self.set_status_message(f"{len(profile['sites'])} sites with boilerplate lines")
@@ -198,13 +237,9 @@ class CleanPartition(luigi.Task):
 
     def requires(self):
         cfg = decruft()
-        raw = self.raw_dir()
         if cfg.require_ready:
             yield RawPartitionReady(date=self.date)
-        if not raw.is_dir():
-            return
-        shards = plan_shards(list_inputs(raw), cfg.shard_max_files, cfg.shard_max_bytes)
-        for i, files in enumerate(shards):
+        for i, files in enumerate(partition_plan(self.date)):
             yield CleanShard(date=self.date, index=i, files=[str(p) for p in files])
 
     def shards(self) -> list[CleanShard]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pipeline
-from pipeline.batch import BatchStats, clean_files, learn_site_profiles
+from pipeline.batch import BatchStats, clean_files, learn_site_counts, learn_site_profiles
 from pipeline.config import CleanConfig
 from pipeline.site_profile import ProfileLearner, SiteProfiles, line_key, site_of
 
@@ -92,3 +92,20 @@ def test_learn_site_profiles_from_files(tmp_path):
     docs = list(clean_files(paths, tmp_path, CleanConfig(), BatchStats(), profiles=profiles))
     assert all("Courier Media Group" not in d.text for d in docs)
     assert sum(QUOTE in d.text for d in docs) == 2
+
+
+def test_shards_learnt_apart_merge_into_the_one_pass_profile(tmp_path):
+    for site in ("courier", "herald"):
+        (tmp_path / site).mkdir()
+        for n in range(9):
+            (tmp_path / site / f"a{n}.txt").write_text("\n".join(article(n)), encoding="utf-8")
+    paths = sorted(tmp_path.rglob("*.txt"))
+    cfg = CleanConfig()
+    whole = learn_site_profiles(paths, tmp_path, cfg)
+    merged = ProfileLearner(max_words=cfg.site_max_words)
+    for shard in (paths[:4], paths[4:11], paths[11:]):  # shards cut across sites
+        state = json.loads(json.dumps(learn_site_counts(shard, tmp_path, cfg).state()))
+        merged.merge(state)
+    assert merged.profile(cfg.site_min_share, cfg.site_min_docs) == whole
+    assert set(whole["sites"]) == {"courier", "herald"}
+    assert whole["sites"]["courier"]["docs"] == 9
