@@ -83,6 +83,20 @@ class RecordWriter:
             self.abort()
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux tells it (os.umask sets it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class _AtomicBinaryFile:
     """A binary file at ``path``: with ``atomic``, written as ``.<name>.*.tmp`` beside it and
     renamed into place by ``commit``; ``discard`` removes what was written."""
@@ -91,6 +105,7 @@ class _AtomicBinaryFile:
         self.path = Path(path)
         if atomic:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would outlive the rename
             self.fh: IO[bytes] = os.fdopen(fd, "wb")
             self.tmp = Path(tmp)
         else:

@@ -16,7 +16,8 @@ from pipeline.clean import clean_or_reject, version_info
 from pipeline.config import CleanConfig
 from pipeline.readers import FORMATS, documents_from_bytes, read_capped
 from pipeline.rules import RuleError
-from pipeline.writers import OUTPUT_FORMATS, PATH_FORMATS, UniqueIds, atomic_text_file, dumps, open_writer
+from pipeline.writers import (OUTPUT_FORMATS, PARTITION_FORMATS, PATH_FORMATS, UniqueIds, atomic_text_file, dumps,
+                              open_writer)
 
 PROG = "decruft"
 
@@ -143,6 +144,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides.append(("raw_root", args.raw_root))
     if args.clean_root:
         overrides.append(("clean_root", args.clean_root))
+    if args.output_format:
+        overrides.append(("output_format", args.output_format))
     cfg = luigi.configuration.get_config()
     for key, value in overrides:
         cfg.set("decruft", key, value)
@@ -209,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--raw-root")
     p.add_argument("--clean-root")
+    p.add_argument("--output-format", choices=PARTITION_FORMATS,
+                   help="records as jsonl (luigi.cfg's default), jsonl.gz, parquet or txt-dir")
     p.add_argument("--scheduler-host", help="central luigid host (default: local scheduler)")
     p.add_argument("--scheduler-port", type=int, default=8082)
     p.set_defaults(func=cmd_run)

@@ -1,9 +1,11 @@
 """The ``decruft`` command, in-process through ``tasks.cli.main`` and once as the console script."""
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -250,3 +252,19 @@ def test_run_drives_the_luigi_partition(tmp_path):
     assert rec["text"].startswith("The harbour reopened on Monday")
     missing = subprocess.run([*cmd, "2026-01-01"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert missing.returncode == 1
+    gz = subprocess.run([*cmd, "--clean-root", "out-gz", "--output-format", "jsonl.gz", "2026-11-24"],
+                        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert gz.returncode == 0, gz.stderr[-2000:]
+    with gzip.open(tmp_path / "out-gz" / "2026-11-24" / "part-00000.jsonl.gz", "rt", encoding="utf-8") as fh:
+        assert json.loads(fh.readline())["text"].startswith("The harbour reopened on Monday")
+
+
+def test_output_files_get_the_umask_mode_not_mkstemps_0600(tmp_path):
+    src = tmp_path / "a.txt"
+    src.write_text("The harbour reopened on Monday after repairs that took two years.\n", encoding="utf-8")
+    old = os.umask(0o027)
+    try:
+        assert main(["clean", str(src), "-o", str(tmp_path / "out.jsonl")]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.jsonl").stat().st_mode) == 0o640
