@@ -56,6 +56,9 @@ def is_supported(name: str) -> bool:
     return _extension(name) == "" or input_format(name) != "auto"
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def sniff_format(data: bytes) -> str:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"{"):
@@ -125,8 +128,25 @@ def iter_jsonl(text: str, base_id: str, source: str) -> Iterator[Document]:
 
 
 def documents_from_bytes(data: bytes, *, doc_id: str, source: str, fmt: str = "auto",
-                         capped: bool = False) -> Iterator[Document]:
-    """Documents in one input's bytes; ``fmt`` ``auto`` sniffs the content."""
+                         capped: bool = False, max_bytes: int = CleanConfig.max_input_bytes) -> Iterator[Document]:
+    """Documents in one input's bytes; ``fmt`` ``auto`` sniffs the content.
+
+    Gzip-compressed bytes (stdin has no ``.gz`` name to go by) are unpacked first, to at most
+    ``max_bytes``; a compressed WARC is left to warcio, which reads it record by record.
+    """
+    if data[:2] == _GZIP_MAGIC and fmt != "warc":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+                head = gz.read(4096)
+            if fmt == "auto" and sniff_format(head) == "warc":
+                fmt = "warc"
+            else:
+                with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+                    data, over = read_capped(gz, max_bytes)
+                capped = capped or over
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            yield Document(id=doc_id, source=source, error="bad_gzip", detail=f"truncated or corrupt gzip: {exc}")
+            return
     if fmt == "auto":
         fmt = sniff_format(data)
     if fmt == "warc":
@@ -172,7 +192,8 @@ def iter_documents(path: Path | str, *, doc_id: str | None = None, cfg: CleanCon
     except InputError as exc:
         yield Document(id=doc_id, source=source, error=exc.reason, detail=exc.detail)
         return
-    yield from documents_from_bytes(data, doc_id=doc_id, source=source, fmt=fmt, capped=capped)
+    yield from documents_from_bytes(data, doc_id=doc_id, source=source, fmt=fmt, capped=capped,
+                                    max_bytes=cfg.max_input_bytes)
 
 
 # --------------------------------------------------------------------------------------- WARC

@@ -51,7 +51,8 @@ def iter_input_documents(paths: list[str], fmt: str, cfg: CleanConfig, unreadabl
     for name in paths:
         if name == "-":
             data, capped = read_capped(sys.stdin.buffer, cfg.max_input_bytes)
-            yield from documents_from_bytes(data, doc_id="<stdin>", source="<stdin>", fmt=fmt, capped=capped)
+            yield from documents_from_bytes(data, doc_id="<stdin>", source="<stdin>", fmt=fmt, capped=capped,
+                                            max_bytes=cfg.max_input_bytes)
             continue
         path = Path(name)
         if not path.is_file() or not os.access(path, os.R_OK):

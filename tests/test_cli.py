@@ -82,6 +82,19 @@ def test_stdin_sniffed_html(work, capsys, monkeypatch):
     assert rec["metadata"]["extractor"] == "trafilatura"
 
 
+def test_stdin_gzip_is_unpacked_and_truncated_gzip_rejected(work, capsys, monkeypatch):
+    packed = gzip.compress(_jsonl({"id": "a", "text": BODY}).encode())
+    _stdin(monkeypatch, packed)
+    assert main(["clean", "-"]) == 0
+    (rec,) = _records(capsys.readouterr().out)
+    assert (rec["id"], rec["text"]) == ("a", BODY)
+    _stdin(monkeypatch, packed[:-12])
+    assert main(["clean", "-", "--rejects", "rej.jsonl"]) == 0
+    assert capsys.readouterr().out == ""
+    (rej,) = _records((work / "rej.jsonl").read_text(encoding="utf-8"))
+    assert rej["reason"] == "bad_gzip" and "truncated" in rej["error"]
+
+
 def test_stdin_input_format_forced(work, capsys, monkeypatch):
     _stdin(monkeypatch, _jsonl({"id": "a", "text": BODY}).encode())
     assert main(["clean", "-", "--input-format", "text", "--rules-only"]) == 0

@@ -129,6 +129,12 @@ def test_cli_reads_warc_and_reports_skipped(tmp_path: Path, monkeypatch, capsys)
     assert main(["clean", "-"]) == 0
     out, _ = capsys.readouterr()
     assert len(out.splitlines()) == 2
+    # and a gzip-compressed WARC on stdin (no .gz name to go by) by its first line once unpacked
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((tmp_path / "crawl.warc.gz").read_bytes())))
+    assert main(["clean", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["url"] for line in out.splitlines()] == ["https://example.org/ru", "https://example.org/en"]
+    assert "skipped 5 records" in err
 
 
 def luigi_cmd(cwd: Path, *args: str) -> subprocess.CompletedProcess:
