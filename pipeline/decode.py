@@ -143,8 +143,11 @@ def _detect(sample: bytes) -> str | None:
     best = matches.best()
     if best is None or best.encoding is None:
         return None
-    tied = {m.encoding for m in matches
-            if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01}
+    # Near-equal guesses, each with the code pages that decode these bytes to the same text
+    # (latin-1 German comes back as cp1250 alone: ä, ö, ü, ß sit at the same bytes). Language
+    # coherence on a short sample is noisy (latin-1 Italian: cp1258 0.522, cp1252 0.500).
+    tied = {name for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05
+            for name in (m.encoding, *m.could_be_from_charset)}
     high = len(sample) - len(sample.translate(None, _HIGH_LETTERS))
     letters = high + len(sample) - len(sample.translate(None, _ASCII_LETTERS))
     preferred = ("cp1251", "cp1252") if letters and high / letters > 0.5 else ("cp1252", "cp1251")

@@ -45,6 +45,32 @@ def test_latin1(original):
     assert text == original
 
 
+WESTERN = {
+    "it": "La città è bella e perché no, più caffè per tutti. Però la verità è già nota a metà della società.",
+    "es": "El niño español comió en la montaña. La señora Núñez llegó mañana con el café y la canción del año.",
+    "pt": "A população não está satisfeita com a situação da educação. São Paulo e João Pessoa têm ações públicas.",
+    "de": "Im Café à la carte bestellten die Bürger Crème brûlée; über Straßen und Brücken kamen Gäste.",
+}
+CENTRAL = {  # cp1250 text that cp1252 would also decode, wrongly (ř as ø, č as è)
+    "cs": "Příliš žluťoučký kůň úpěl ďábelské ódy. Včera jsme šli do města, kde byla velká hudební událost a řeka.",
+    "pl": "Zażółć gęślą jaźń. Wczoraj poszliśmy do miasta, gdzie odbył się duży koncert i było wielu ludzi.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WESTERN))
+def test_latin1_western_languages_are_cp1252(lang):
+    # charset-normalizer alone says cp1258 for the Italian (ì, ò become combining accents)
+    # and cp1250 for the German (same text, wrong name)
+    text, enc = decode_bytes(WESTERN[lang].encode("latin-1"))
+    assert (text, enc) == (WESTERN[lang], "cp1252")
+
+
+@pytest.mark.parametrize("lang", sorted(CENTRAL))
+def test_cp1250_central_european(lang):
+    text, enc = decode_bytes(CENTRAL[lang].encode("cp1250"))
+    assert (text, enc) == (CENTRAL[lang], "cp1250")
+
+
 def test_short_cp1251():
     assert decode_bytes("Привет мир".encode("cp1251"))[0] == "Привет мир"
 
