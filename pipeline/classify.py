@@ -27,16 +27,21 @@ Stages (each names itself in ``Decision.rule`` when it removes a line):
 Page regimes (parameters in the model file): a dense page (article region: many long lines)
 uses ``tau_dense``; a page that already reads like extracted text uses ``tau_clean``.
 
-Everything is pure Python and deterministic; the model is read once.
+Features are built column-wise (numpy) and scored with one matrix-vector product;
+everything is deterministic; the model is read once.
 """
 from __future__ import annotations
 
 import json
 import math
-import operator
 import re
+from collections import Counter
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
+
+import numpy as np
 
 from .config import CleanConfig
 from .document import Decision
@@ -59,13 +64,23 @@ _WORD_BINS = (1, 2, 3, 5, 8, 12, 20, 40)
 _DATE_DIGITS = re.compile(
     r"\b(?:19|20)\d\d\b|\b\d{1,2}:\d{2}\b|\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d+\s*(?:min|h|hrs?|hours?|days?)\b"
 )
+_MONTH_WORDS = (
+    "jan(?:uary)?", "feb(?:ruary)?", "mar(?:ch)?", "apr(?:il)?", "may", "june?", "july?",
+    "aug(?:ust)?", "sept?(?:ember)?", "oct(?:ober)?", "nov(?:ember)?", "dec(?:ember)?", "januar",
+    "februar", "märz", "mai", "juni", "juli", "oktober", "dezember", "janvier", "février", "mars",
+    "avril", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre", "enero",
+    "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+    "noviembre", "diciembre", "janeiro", "fevereiro", "março", "maio", "junho", "julho",
+    "setembro", "outubro", "novembro", "dezembro", "gennaio", "febbraio", "aprile", "maggio",
+    "giugno", "luglio", "settembre", "ottobre", "dicembre", "januari", "februari", "maret", "mei",
+    "juni", "agustus", "oktober", "desember",
+    r"янв\w*", r"фев\w*", r"мар\w*", r"апр\w*", "ма[йя]", r"июн\w*", r"июл\w*", r"авг\w*", r"сент\w*",
+    r"окт\w*", r"нояб\w*", r"дек\w*",
+)
+# The lookahead on the first letters is implied by the alternatives (same IGNORECASE
+# matching); it lets most positions fail at once instead of trying 82 alternatives.
 _MONTHS = re.compile(
-    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
-    r"nov(?:ember)?|dec(?:ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|"
-    r"juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|"
-    r"octubre|noviembre|diciembre|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|gennaio|"
-    r"febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|januari|februari|maret|mei|juni|agustus|"
-    r"oktober|desember|янв\w*|фев\w*|мар\w*|апр\w*|ма[йя]|июн\w*|июл\w*|авг\w*|сент\w*|окт\w*|нояб\w*|дек\w*)\b",
+    r"\b(?=[%s])(?:%s)\b" % ("".join(sorted({w[0] for w in _MONTH_WORDS})), "|".join(_MONTH_WORDS)),
     re.IGNORECASE,
 )
 _BYLINE = re.compile(
@@ -144,21 +159,25 @@ def _stoplist_index() -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
 
 
 def choose_stoplist(token_lists: list[list[str]], sample: int = 1000) -> tuple[str, frozenset[str]]:
-    """The jusText stoplist covering most of the (lower-cased) tokens; ('', empty) if none."""
+    """The jusText stoplist covering most of the (lower-cased) tokens; ('', empty) if none.
+
+    Tokens are read list by list until ``sample`` were seen."""
     names, index = _stoplist_index()
-    freq: dict[str, int] = {}
-    seen = 0
+    taken, seen = [], 0
     for toks in token_lists:
-        for t in toks:
-            freq[t] = freq.get(t, 0) + 1
+        taken.append(toks)
         seen += len(toks)
         if seen >= sample:
             break
-    counts = [0] * len(names)
-    for t, c in freq.items():
-        for i in index.get(t, ()):
-            counts[i] += c
-    best = max(range(len(names)), key=counts.__getitem__) if names else -1
+    freq = Counter(chain.from_iterable(taken))
+    hits = [(lists, c) for t, c in freq.items() if (lists := index.get(t))]
+    # counts[i]: sampled tokens that are in stoplist i
+    counts = np.bincount(
+        np.fromiter(chain.from_iterable(lists for lists, _ in hits), dtype=np.intp),
+        weights=np.repeat([c for _, c in hits], [len(lists) for lists, _ in hits]),
+        minlength=len(names),
+    )
+    best = int(np.argmax(counts)) if names else -1  # the first of equals, as before
     if best < 0 or counts[best] == 0:
         return "", frozenset()
     return names[best], _stoplist_words(names[best])
@@ -188,15 +207,6 @@ def headline_anchor(keys: list[str], title: str | None) -> int:
 
 
 # --------------------------------------------------------------------------- features
-def _bins(value: float, edges: tuple[int, ...]) -> list[float]:
-    out = [0.0] * (len(edges) + 1)
-    k = 0
-    while k < len(edges) and value >= edges[k]:
-        k += 1
-    out[k] = 1.0
-    return out
-
-
 FEATURE_NAMES: list[str] = (
     [f"words_bin{i}" for i in range(len(_WORD_BINS) + 1)]
     + [
@@ -214,161 +224,204 @@ FEATURE_NAMES: list[str] = (
         "prev_date", "next_date", "after_comment_head",
     ]
 )
+LONG_SHARE = FEATURE_NAMES.index("doc_long_share")
 
 
-def _line_stats(line: str, stop: frozenset[str]) -> tuple[list[str], float, float, float]:
-    toks = _WORD.findall(line)
-    n_cjk = len(_CJK.findall(line))
-    words = len(toks) + n_cjk / 2.0
-    low = [t.lower() for t in toks]
-    sd = sum(1 for t in low if t in stop) / len(low) if low else 0.0
-    return low, words, sd, float(bool(_TERMINAL.search(line)))
+def _tokenize(lines: list[str]) -> tuple[list[list[str]], list[list[str]], list[str]]:
+    """Per line: its ``\\w+`` tokens, the tokens of the lower-cased line, and the latter
+    joined by one space (the line's ``word_key``, for the duplicate and title tests)."""
+    raw_tokens = [_WORD.findall(line) for line in lines]
+    low_tokens, keys = [], []
+    for line, toks in zip(lines, raw_tokens):
+        if line.isascii():
+            # lower-casing ASCII maps tokens to tokens: one lower() instead of a second findall
+            key = " ".join(toks).lower()
+            low = key.split()
+        else:
+            # elsewhere it need not ("İ" lower-cases to "i" + a combining dot, two tokens)
+            low = _WORD.findall(line.lower())
+            key = " ".join(low)
+        low_tokens.append(low)
+        keys.append(key)
+    return raw_tokens, low_tokens, keys
+
+
+def _all_caps(tokens: list[str]) -> bool:
+    """Every alphabetic token is upper-case, and they have more than 3 letters together."""
+    letters = 0
+    for t in tokens:
+        if t.isalpha():
+            if not t.isupper():
+                return False  # most lines end here, at their first word
+            letters += len(t)
+    return letters > 3
+
+
+def _lengths(items: list) -> np.ndarray:
+    """len() of each item, as a column."""
+    return np.fromiter(map(len, items), np.intp, len(items))
+
+
+def _found(pattern: re.Pattern, lines: list[str]) -> np.ndarray:
+    """Boolean column: ``pattern`` occurs in the line."""
+    return np.fromiter(map(bool, map(pattern.search, lines)), bool, len(lines))
+
+
+def _counts(pattern: re.Pattern, lines: list[str]) -> np.ndarray:
+    """How often ``pattern`` occurs in each line."""
+    return np.fromiter(map(len, map(pattern.findall, lines)), np.intp, len(lines))
+
+
+def _where(test, lines: list[str], candidates: np.ndarray) -> np.ndarray:
+    """Boolean column: ``test(line)`` is truthy; only the candidate lines are tested (the
+    others cannot pass, so their regexes are not run)."""
+    out = np.zeros(len(lines), dtype=bool)
+    out[[i for i in np.flatnonzero(candidates).tolist() if test(lines[i])]] = True
+    return out
+
+
+def _is_date(line: str) -> bool:
+    return bool(_DATE_DIGITS.search(line) or _MONTHS.search(line))
+
+
+def _neighbour(col: np.ndarray, offset: int) -> np.ndarray:
+    """``col[i + offset]`` for every line i (offset != 0); 0 where that line is off the page."""
+    out = np.zeros(len(col))
+    if offset < 0:
+        out[-offset:] = col[:offset]
+    else:
+        out[:-offset] = col[offset:]
+    return out
+
+
+def _short_run_lengths(short: np.ndarray) -> np.ndarray:
+    """Length of the maximal run of short lines containing each line (0 for other lines)."""
+    starts = np.flatnonzero(np.concatenate(([True], short[1:] != short[:-1])))
+    lengths = np.diff(np.append(starts, len(short)))
+    return np.repeat(lengths, lengths) * short
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, 0 where den is 0."""
+    return np.divide(num, den, out=np.zeros(len(num)), where=den > 0)
 
 
 def extract_features(
     lines: list[str], fixed: list[Decision | None], title: str | None = None
-) -> list[list[float]]:
-    """One feature vector per line (order of ``FEATURE_NAMES``)."""
+) -> np.ndarray:
+    """One row per line, one column per ``FEATURE_NAMES`` entry (an n x F float array).
+
+    Built column by column: what needs the text (tokens, regex tests) is read once per line;
+    bins, neighbours, windows and ranks are array operations on those columns.
+    """
     n = len(lines)
     if n == 0:
-        return []
-    raw_tokens = [_WORD.findall(l) for l in lines]
-    low_tokens = [_WORD.findall(l.lower()) for l in lines]
+        return np.zeros((0, len(FEATURE_NAMES)))
+    raw_tokens, low_tokens, keys = _tokenize(lines)
+    n_raw, n_low = _lengths(raw_tokens), _lengths(low_tokens)
     # stoplist: sample the longer lines first (prose), they tell the language best
-    order = sorted(range(n), key=lambda i: -len(low_tokens[i]))
-    _, stop = choose_stoplist([low_tokens[i] for i in order])
-    words, sdens, term, keys = [], [], [], []
-    for line, low in zip(lines, low_tokens):
-        n_cjk = len(_CJK.findall(line)) if not line.isascii() else 0
-        w = len(low) + n_cjk / 2.0
-        words.append(w)
-        sdens.append(len([t for t in low if t in stop]) / len(low) if low else 0.0)
-        term.append(1.0 if _TERMINAL.search(line) else 0.0)
-        keys.append(" ".join(low))
-    dup_count: dict[str, int] = {}
-    for k in keys:
-        dup_count[k] = dup_count.get(k, 0) + 1
-    if title is None and lines:
+    _, stop = choose_stoplist([low_tokens[i] for i in np.argsort(-n_low, kind="stable").tolist()])
+
+    # per-line facts read from the text
+    n_chars = _lengths(lines)
+    n_stop = np.fromiter((sum(map(stop.__contains__, low)) for low in low_tokens), np.intp, n)
+    n_cap_start = np.fromiter((sum(map(str.isupper, map(itemgetter(0), toks))) for toks in raw_tokens),
+                              np.intp, n)
+    n_cjk = np.fromiter((0 if line.isascii() else len(_CJK.findall(line)) for line in lines), np.intp, n)
+    words = n_low + n_cjk / 2.0
+    n_digits = _counts(_DIGIT, lines)
+    term = _found(_TERMINAL, lines)
+    urlish = _found(_URLISH, lines)
+    date = _where(_is_date, lines, (words <= 20) & (n_digits > 0))
+    has_colon = np.fromiter((":" in line for line in lines), bool, n)
+    comment_head = _where(_COMMENT_HEAD.match, lines, (words <= 20) & has_colon)
+    is_fixed = np.fromiter((f is not None for f in fixed), bool, n)
+
+    # page context
+    dup_count = Counter(keys)
+    dups = np.fromiter(map(dup_count.__getitem__, keys), np.intp, n)
+    if title is None:
         title = lines[0]
     anchor = headline_anchor(keys, title)
     title_key = word_key(title) if title else ""
-    total_tokens = sum(len(t) for t in low_tokens) or 1
-    stop_cover = sum(sd * len(t) for sd, t in zip(sdens, low_tokens)) / total_tokens
-    long_share = sum(1 for w in words if w >= 15) / n
-    log_lines = math.log1p(n)
-    sorted_w = sorted(words)
-    lw = [math.log1p(w) for w in words]
-    is_fixed = [f is not None for f in fixed]
-    long_flag = [1.0 if w >= 15 else 0.0 for w in words]
-    # short-line runs: length of the maximal run of lines <= 5 words containing the line
-    short = [w <= 5 for w in words]
-    run_len = [0] * n
-    i = 0
-    while i < n:
-        j = i
-        while j < n and short[j] == short[i]:
-            j += 1
-        for k in range(i, j):
-            run_len[k] = (j - i) if short[i] else 0
-        i = j
-    import bisect
-
-    date = [0.0] * n
-    byline = [0.0] * n
-    chead = [0.0] * n
-    for i, line in enumerate(lines):
-        w = words[i]
-        if w <= 20:
-            if _DIGIT.search(line) and (_DATE_DIGITS.search(line) or _MONTHS.search(line)):
-                date[i] = 1.0
-            if w <= 8 and _BYLINE.match(line):
-                byline[i] = 1.0
-            if ":" in line and _COMMENT_HEAD.match(line):
-                chead[i] = 1.0
+    sdens = _ratio(n_stop, n_low)
+    caps = _ratio(n_cap_start, n_raw)
+    lw = np.log1p(words)
+    long_lines = (words >= 15).astype(float)
+    long_share = np.count_nonzero(long_lines) / n
+    at = np.arange(n)
+    rel = at / max(1, n - 1)
+    # the 3 lines before and the 3 after (fewer at the page ends)
+    window_lo, window_hi = np.maximum(at - 3, 0), np.minimum(at + 4, n)
+    long_cum = np.concatenate(([0.0], np.cumsum(long_lines)))
     # comment heads followed (in the line or the next) by a date: a thread from here on
-    first_thread = n
-    heads = 0
-    for i in range(n):
-        if chead[i] and (date[i] or (i + 1 < n and date[i + 1])):
-            heads += 1
-            if heads == 1:
-                first_thread = i
-    if heads < 2:
-        first_thread = n
-    feats: list[list[float]] = []
-    for i, line in enumerate(lines):
-        toks = raw_tokens[i]
-        nt = len(toks)
-        w = words[i]
-        caps = len([t for t in toks if t[0].isupper()]) / nt if nt else 0.0
-        alpha = [t for t in toks if t.isalpha()]
-        all_caps = 1.0 if alpha and all(t.isupper() for t in alpha) and len("".join(alpha)) > 3 else 0.0
-        digits = len(_DIGIT.findall(line)) / len(line)
-        lo, hi = max(0, i - 3), min(n, i + 4)
-        win = (sum(long_flag[lo:hi]) - long_flag[i]) / max(1, hi - lo - 1)
-        rel = i / max(1, n - 1)
-        if anchor >= 0:
-            before = 1.0 if i <= anchor else 0.0
-            after_log = math.log1p(i - anchor) if i > anchor else 0.0
-            near = 1.0 if 0 < i - anchor <= 6 else 0.0
-        else:
-            before, after_log, near = 0.0, 0.0, 0.0
-        row = _bins(w, _WORD_BINS) + [
-            lw[i],
-            math.log1p(len(line)),
-            sdens[i],
-            1.0 if sdens[i] >= 0.30 else 0.0,
-            term[i],
-            1.0 if line.endswith(":") else 0.0,
-            caps,
-            1.0 if caps >= 0.6 and not term[i] and nt >= 2 else 0.0,
-            1.0 if line[:1].isupper() else 0.0,
-            digits,
-            1.0 if _SEPARATORS.search(line) else 0.0,
-            1.0 if _URLISH.search(line) else 0.0,
-            min(3.0, float(len(_SENTENCE_END.findall(line)))),
-            math.log(dup_count[keys[i]]) if keys[i] else 0.0,
-            rel,
-            rel * rel,
-            before,
-            after_log,
-            near,
-            1.0 if anchor < 0 else 0.0,
-            1.0 if title_key and keys[i] and (keys[i] in title_key or title_key in keys[i]) else 0.0,
-            all_caps,
-            1.0 if i > 0 and is_fixed[i - 1] else 0.0,
-            1.0 if i + 1 < n and is_fixed[i + 1] else 0.0,
-            lw[i - 1] if i > 0 else 0.0,
-            lw[i + 1] if i + 1 < n else 0.0,
-            lw[i - 2] if i > 1 else 0.0,
-            lw[i + 2] if i + 2 < n else 0.0,
-            sdens[i - 1] if i > 0 else 0.0,
-            sdens[i + 1] if i + 1 < n else 0.0,
-            term[i - 1] if i > 0 else 0.0,
-            term[i + 1] if i + 1 < n else 0.0,
-            win,
-            math.log1p(run_len[i]),
-            long_share,
-            log_lines,
-            stop_cover,
-            long_share * (1.0 if w <= 5 else 0.0),
-            long_share * lw[i],
-            bisect.bisect_left(sorted_w, w) / n,
-            date[i],
-            date[i] * (1.0 if w <= 12 else 0.0),
-            byline[i],
-            1.0 if w <= 12 and _URL_ONLY.match(line) else 0.0,
-            1.0 if w >= 8 and dup_count[keys[i]] > 1 else 0.0,
-            chead[i],
-            date[i - 1] if i > 0 else 0.0,
-            date[i + 1] if i + 1 < n else 0.0,
-            1.0 if i >= first_thread else 0.0,
-        ]
-        feats.append(row)
+    thread_heads = np.flatnonzero(comment_head & (date | (_neighbour(date, 1) > 0)))
+    first_thread = thread_heads[0] if len(thread_heads) >= 2 else n
+
+    contains_title = (np.fromiter((bool(k) and (k in title_key or title_key in k) for k in keys), bool, n)
+                      if title_key else 0.0)
+
+    word_bin = np.searchsorted(_WORD_BINS, words, side="right")  # how many edges <= words
+    cols: dict[str, np.ndarray | float] = {
+        f"words_bin{k}": word_bin == k for k in range(len(_WORD_BINS) + 1)
+    }
+    cols.update(
+        log_words=lw,
+        log_chars=np.log1p(n_chars),
+        stop_density=sdens,
+        stop_dense=sdens >= 0.30,
+        terminal=term,
+        colon_end=np.fromiter((line.endswith(":") for line in lines), bool, n),
+        cap_ratio=caps,
+        title_case_open=(caps >= 0.6) & ~term & (n_raw >= 2),
+        first_upper=np.fromiter((line[:1].isupper() for line in lines), bool, n),
+        digit_ratio=n_digits / n_chars,
+        separator=_found(_SEPARATORS, lines),
+        urlish=urlish,
+        sentences=np.minimum(_counts(_SENTENCE_END, lines), 3),
+        dup=np.log(dups) * (n_low > 0),  # 0 for lines without words
+        pos=rel,
+        pos2=rel * rel,
+        before_anchor=(at <= anchor) if anchor >= 0 else 0.0,
+        after_anchor_log=np.log1p(np.maximum(at - anchor, 0)) if anchor >= 0 else 0.0,
+        anchor_near=((at > anchor) & (at <= anchor + 6)) if anchor >= 0 else 0.0,
+        no_anchor=float(anchor < 0),
+        contains_title=contains_title,
+        all_caps=np.fromiter(map(_all_caps, raw_tokens), bool, n),
+        prev_fixed=_neighbour(is_fixed, -1),
+        next_fixed=_neighbour(is_fixed, 1),
+        prev_log_words=_neighbour(lw, -1),
+        next_log_words=_neighbour(lw, 1),
+        prev2_log_words=_neighbour(lw, -2),
+        next2_log_words=_neighbour(lw, 2),
+        prev_stop=_neighbour(sdens, -1),
+        next_stop=_neighbour(sdens, 1),
+        prev_terminal=_neighbour(term, -1),
+        next_terminal=_neighbour(term, 1),
+        win_long_share=(long_cum[window_hi] - long_cum[window_lo] - long_lines)
+        / np.maximum(1, window_hi - window_lo - 1),
+        run_short=np.log1p(_short_run_lengths(words <= 5)),
+        doc_long_share=long_share,
+        doc_log_lines=math.log1p(n),
+        doc_stop_cover=n_stop.sum() / (n_low.sum() or 1),
+        doc_long_x_short=long_share * (words <= 5),
+        doc_long_x_words=long_share * lw,
+        rank_len=np.searchsorted(np.sort(words), words, side="left") / n,
+        date_like=date,
+        date_short=date & (words <= 12),
+        byline=_where(_BYLINE.match, lines, words <= 8),
+        # a line _URL_ONLY matches contains "http(s)://" or "www.", so _URLISH found it
+        url_only=_where(_URL_ONLY.match, lines, (words <= 12) & urlish),
+        dup_long=(words >= 8) & (dups > 1),
+        comment_head=comment_head,
+        prev_date=_neighbour(date, -1),
+        next_date=_neighbour(date, 1),
+        after_comment_head=at >= first_thread,
+    )
+    feats = np.empty((n, len(FEATURE_NAMES)))
+    for j, name in enumerate(FEATURE_NAMES):
+        feats[:, j] = cols[name]
     return feats
-
-
-LONG_SHARE = FEATURE_NAMES.index("doc_long_share")
 
 
 # --------------------------------------------------------------------------- model
@@ -385,20 +438,15 @@ def load_model(path: str = str(MODEL_PATH)) -> dict:
                zip(model["features"], model["weights"], model["scale"], model["mean"])}
     w = [by_name.get(f, (0.0, 0.0))[0] for f in FEATURE_NAMES]
     b = model["bias"] - sum(wj * mj for wj, mj in by_name.values())
-    model["_w"], model["_b"] = w, b
+    model["_w"], model["_b"] = np.array(w), b
     return model
 
 
-def score_lines(feats: list[list[float]], model: dict) -> list[float]:
-    """P(body) per line from the logistic model."""
-    w, b = model["_w"], model["_b"]
-    out = []
-    mul = operator.mul
-    for x in feats:
-        z = b + sum(map(mul, w, x))
-        z = max(-30.0, min(30.0, z))
-        out.append(1.0 / (1.0 + math.exp(-z)))
-    return out
+def score_lines(feats: np.ndarray, model: dict) -> np.ndarray:
+    """P(body) per line from the logistic model (``feats``: rows of ``extract_features``)."""
+    x = np.asarray(feats, dtype=float).reshape(-1, len(FEATURE_NAMES))
+    z = np.clip(x @ model["_w"] + model["_b"], -30.0, 30.0)
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def viterbi(probs: list[float], tau: float, penalty: float) -> list[bool]:
@@ -409,30 +457,26 @@ def viterbi(probs: list[float], tau: float, penalty: float) -> list[bool]:
         return [True] * len(probs)
     eps = 1e-6
     bias = math.log(tau / (1 - tau))
-
-    def emit(p: float) -> tuple[float, float]:
-        p = min(1 - eps, max(eps, p))
-        lo = math.log(p / (1 - p)) - bias
-        return -lo / 2, lo / 2  # (drop, keep) scores
-
-    d0, k0 = emit(probs[0])
-    score = [d0, k0]
-    back: list[tuple[int, int]] = []
-    for p in probs[1:]:
-        e_drop, e_keep = emit(p)
-        from_drop = (score[0], score[1] - penalty)
-        from_keep = (score[0] - penalty, score[1])
-        bd = 0 if from_drop[0] >= from_drop[1] else 1
-        bk = 0 if from_keep[0] >= from_keep[1] else 1
-        score = [from_drop[bd] + e_drop, from_keep[bk] + e_keep]
-        back.append((bd, bk))
-    state = 0 if score[0] > score[1] else 1
+    # score of "keep" per line: half the log-odds against tau; "drop" scores the negative
+    clipped = np.clip(probs, eps, 1 - eps)
+    half = [(lo - bias) / 2 for lo in map(math.log, (clipped / (1 - clipped)).tolist())]
+    drop, keep = -half[0], half[0]  # best score of a path ending in each state
+    back: list[tuple[bool, bool]] = []  # per line: do the best paths into drop, keep come from keep?
+    for h in half[1:]:
+        drop_from_keep = drop < keep - penalty
+        keep_from_keep = drop - penalty < keep
+        drop, keep = (
+            (keep - penalty if drop_from_keep else drop) - h,
+            (keep if keep_from_keep else drop - penalty) + h,
+        )
+        back.append((drop_from_keep, keep_from_keep))
+    state = drop <= keep
     path = [state]
-    for bd, bk in reversed(back):
-        state = bd if state == 0 else bk
+    for drop_from_keep, keep_from_keep in reversed(back):
+        state = keep_from_keep if state else drop_from_keep
         path.append(state)
     path.reverse()
-    return [s == 1 for s in path]
+    return path
 
 
 # --------------------------------------------------------------------------- labelling
@@ -458,9 +502,9 @@ def label_with_model(
         # there is no page furniture for the model to find, and cutting could only lose text.
         return [f if f is not None else Decision(l, True, None, "stat.all_prose") for l, f in zip(lines, fixed)]
     feats = extract_features(lines, fixed, title)
-    probs = score_lines(feats, model)
+    probs = score_lines(feats, model).tolist()
     return decide(lines, fixed, probs, model, title, looks_extracted(lines, model),
-                  long_share=feats[0][LONG_SHARE])
+                  long_share=float(feats[0, LONG_SHARE]))
 
 
 def _is_sentence(line: str) -> bool:

@@ -136,3 +136,59 @@ def test_text_of_prose_alone_is_left_whole():
     out = label_lines(lines, fixed, CleanConfig())
     assert [d.keep for d in out] == [True, True, False]
     assert out[2].rule == "ui.share_buttons"
+
+
+def _column(feats, name):
+    from pipeline.classify import FEATURE_NAMES
+
+    return feats[:, FEATURE_NAMES.index(name)].tolist()
+
+
+def test_features_are_one_row_per_line_in_feature_name_order():
+    from pipeline.classify import FEATURE_NAMES, extract_features
+
+    feats = extract_features(DUMP, [None] * len(DUMP))
+    assert feats.shape == (len(DUMP), len(FEATURE_NAMES))
+    assert extract_features([], []).shape == (0, len(FEATURE_NAMES))
+    # one line: the neighbour and window features have no lines to look at
+    one = extract_features(["Home"], [None])
+    assert one.shape == (1, len(FEATURE_NAMES))
+    for name in ("prev_log_words", "next2_log_words", "win_long_share", "prev_fixed", "next_date"):
+        assert _column(one, name) == [0.0]
+
+
+def test_neighbour_window_and_run_features_at_the_page_ends():
+    from math import log1p
+
+    from pipeline.classify import extract_features
+
+    lines = ["Home", "News", BODY[0], BODY[1], "Contact us"]
+    fixed = [None, Decision("News", False, "navigation", "nav.x"), None, None, None]
+    feats = extract_features(lines, fixed)
+    words = [1, 1, 27, 28, 2]  # \w+ tokens per line
+    assert _column(feats, "log_words") == [log1p(w) for w in words]
+    assert _column(feats, "prev_log_words") == [0.0] + [log1p(w) for w in words[:-1]]
+    assert _column(feats, "next2_log_words") == [log1p(w) for w in words[2:]] + [0.0, 0.0]
+    assert _column(feats, "prev_fixed") == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert _column(feats, "next_fixed") == [1.0, 0.0, 0.0, 0.0, 0.0]
+    # share of long (>= 15 words) lines among the other lines within 3 above and 3 below
+    assert _column(feats, "win_long_share") == [2 / 3, 2 / 4, 1 / 4, 1 / 4, 2 / 3]
+    # length of the run of short (<= 5 words) lines a line is in
+    assert _column(feats, "run_short") == [log1p(2), log1p(2), 0.0, 0.0, log1p(1)]
+    assert _column(feats, "words_bin1") == [1.0, 1.0, 0.0, 0.0, 0.0]  # 1 <= words < 2
+    assert _column(feats, "words_bin7") == [0.0, 0.0, 1.0, 1.0, 0.0]  # 20 <= words < 40
+    assert _column(feats, "rank_len") == [0.0, 0.0, 3 / 5, 4 / 5, 2 / 5]
+    assert _column(feats, "doc_long_share") == [2 / 5] * 5
+
+
+def test_month_pattern_is_the_plain_alternation():
+    """``_MONTHS`` adds a first-letter lookahead to the month alternation, for speed only."""
+    import re
+
+    from pipeline.classify import _MONTH_WORDS, _MONTHS
+
+    plain = re.compile(r"\b(?:%s)\b" % "|".join(_MONTH_WORDS), re.IGNORECASE)
+    texts = ["3 March 2019", "MAI 12", "12 ЯНВАРЯ 2020", "1er août", "AOÛT 5", "ſept. 4", "Ma 3",
+             "mayor 3", "Maybe 5", "Dezember", "desember 9", "12 мая", "Mays 4", "jan.", "xjan 1"]
+    for text in texts:
+        assert bool(_MONTHS.search(text)) == bool(plain.search(text)), text

@@ -8,7 +8,7 @@ occurs in the normalized gold (lines of fewer than 4 tokens also need a neighbou
 occurs with them). No gold text is stored in the model: only feature weights.
 
 Model: L2-regularised logistic regression (numpy, Newton steps), features from
-``pipeline.classify.extract_features``, line weight sqrt(tokens + 1) normalised per
+``pipeline.classify.extract_features`` (an n x F array), line weight sqrt(tokens + 1) normalised per
 document (the metric averages over documents). The smoothing threshold ``tau`` and the
 switch penalty are chosen on the cross-validated predictions.
 
@@ -118,12 +118,11 @@ def load_docs(corpus: Path, cache: Path | None) -> list[dict]:
         for kind in KINDS:
             src = (page / FILES[kind]).read_text(encoding="utf-8")
             lines, fixed, title = pipeline_inputs(src, kind, cache)
-            feats = extract_features(lines, fixed, title)
             labels = line_labels(lines, gold)
             ntok = [len(normalize_line(l).split()) for l in lines]
             docs.append(
                 dict(id=page.name, site=manifest.get(page.name, page.name), kind=kind, gold=gold,
-                     lines=lines, fixed=fixed, title=title, X=np.array(feats, dtype=float).reshape(len(lines), len(FEATURE_NAMES)),
+                     lines=lines, fixed=fixed, title=title, X=extract_features(lines, fixed, title),
                      y=np.array(labels, dtype=float), ntok=np.array(ntok, dtype=float))
             )
     return docs
