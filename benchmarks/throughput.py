@@ -1,6 +1,7 @@
 """Throughput and memory of decruft against baselines measured in the same run, on the same documents.
 
-Figures (each printed with its ratio):
+Figures (each printed with its ratio; text and html alternate five rounds of baseline and
+decruft and compare medians, so a shared machine's swings in speed hit both sides):
   text    decruft.clean_text on dev dumps  vs  langdetect alone on a 2,000-char sample of each dump
   html    decruft.clean_html on dev pages  vs  trafilatura.extract alone
   luigi   CleanPartition over N documents  vs  the same work in one plain process (site-profile
@@ -17,6 +18,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +36,6 @@ def load(corpus: Path, name: str) -> list[str]:
 
 def rate(fn, items, min_seconds: float = 5.0) -> float:
     """Documents per second of ``fn`` over ``items``, repeating the list until ``min_seconds`` passed."""
-    fn(items[0])  # warm-up: models and profiles load outside the timing
     done, start = 0, time.perf_counter()
     while True:
         for item in items:
@@ -43,6 +44,21 @@ def rate(fn, items, min_seconds: float = 5.0) -> float:
         elapsed = time.perf_counter() - start
         if elapsed >= min_seconds:
             return done / elapsed
+
+
+def compare(ours, base, items, rounds: int = 5, seconds: float = 2.0) -> tuple[float, float]:
+    """Median docs/s of ``ours`` and ``base`` over ``rounds`` alternating rounds.
+
+    Alternating (rather than all of one, then all of the other) keeps a shared machine's
+    swings in speed from landing on one side of the ratio.
+    """
+    ours(items[0])
+    base(items[0])  # warm-up: models and profiles load outside the timing
+    mine, theirs = [], []
+    for _ in range(rounds):
+        theirs.append(rate(base, items, seconds))
+        mine.append(rate(ours, items, seconds))
+    return statistics.median(mine), statistics.median(theirs)
 
 
 def line(name: str, ours: float, base: float, target: float, unit: str = "docs/s") -> None:
@@ -64,13 +80,13 @@ def bench_text(corpus: Path) -> None:
         except Exception:
             pass
 
-    base = rate(langdetect_only, dumps)
+    langdetect_only(dumps[0])
     pipeline.clean_text("Models, rules and language profiles load here.\nNot inside the timing, that is.")
     start = time.perf_counter()
     for text in dumps:  # a first pass: every document new to the caches (rule answers, word n-grams)
         pipeline.clean_text(text)
     first = len(dumps) / (time.perf_counter() - start)
-    ours = rate(pipeline.clean_text, dumps)
+    ours, base = compare(pipeline.clean_text, langdetect_only, dumps)
     line("text", ours, base, 0.75)
     print(f"         (first pass, documents not seen before: {first:.1f} docs/s, ratio {first / base:.2f})")
 
@@ -81,8 +97,7 @@ def bench_html(corpus: Path) -> None:
     import pipeline
 
     pages = load(corpus, "page.html")
-    base = rate(trafilatura.extract, pages)
-    ours = rate(pipeline.clean_html, pages)
+    ours, base = compare(pipeline.clean_html, trafilatura.extract, pages)
     line("html", ours, base, 0.9)
 
 
