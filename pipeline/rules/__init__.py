@@ -22,6 +22,7 @@ import re
 import re._constants as _sre_constants
 import re._parser as _sre_parser
 import tomllib
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -137,8 +138,10 @@ class RuleSet:
         # now). Floating rules are searched one by one: each keeps the engine's
         # literal-prefix scan, which one big alternation would lose (2.5x slower combined).
         # Rules are numbered in file order; bit i of a mask stands for rule i.
-        self._tiers: list[tuple[int | None, re.Pattern[str] | None, list[tuple[int, Rule]], int,
-                                list[tuple[int, Rule]]]] = []
+        # A line of w words uses the tier of the smallest limit >= w (bisect on _limits).
+        self._limits = limits
+        self._tiers: list[tuple[re.Pattern[str] | None, list[tuple[int, Rule]], int,
+                                list[tuple[int, Rule]], int, list[tuple[int, Rule]]]] = []
         for limit in [*limits, None]:
             anchored, gated, floating = [], [], []
             for i, (rule, raw, flags) in enumerate(rules):
@@ -152,7 +155,9 @@ class RuleSet:
                     else:
                         floating.append((i, rule))
             gated_mask = sum(1 << i for i, _ in gated)
-            self._tiers.append((limit, _join(anchored), gated, gated_mask, floating))
+            floating_mask = sum(1 << i for i, rule in floating if rule.literals is not None)
+            always = [(i, rule) for i, rule in floating if rule.literals is None]
+            self._tiers.append((_join(anchored), gated, gated_mask, floating, floating_mask, always))
         # One Aho-Corasick automaton over every rule's required literals: a single
         # C-speed pass over the line says which rules could match at all.
         self._literals = ahocorasick.Automaton()
@@ -186,30 +191,30 @@ class RuleSet:
 
     def _match(self, line: str) -> Rule | None:
         words = len(_WORD.findall(line))
-        for limit, anchored, gated, gated_mask, floating in self._tiers:
-            if limit is None or words <= limit:
-                possible = 0  # bit i: a literal rule i needs occurs in the line
-                if self._literals.kind == ahocorasick.AHOCORASICK:
-                    for _, mask in self._literals.iter(line.lower()):
-                        possible |= mask
-                # The first anchored rule (in file order) that matches wins, as in one regex.
-                m = anchored.match(line) if anchored else None
-                best, rule = self._by_group[m.lastgroup] if m else (len(self.rules), None)
-                if possible & gated_mask:
-                    for i, candidate in gated:
-                        if i > best:
-                            break
-                        if possible >> i & 1 and candidate.pattern.match(line):
-                            rule = candidate
-                            break
-                if rule is not None:
-                    return rule
-                for i, candidate in floating:
-                    if candidate.literals is not None and not possible >> i & 1:
-                        continue  # none of the strings every match needs is in the line
-                    if candidate.pattern.search(line):
-                        return candidate
-                return None
+        anchored, gated, gated_mask, floating, floating_mask, always = self._tiers[bisect_left(self._limits, words)]
+        possible = 0  # bit i: a literal rule i needs occurs in the line
+        if self._literals.kind == ahocorasick.AHOCORASICK:
+            for _, mask in self._literals.iter(line.lower()):
+                possible |= mask
+        # The first anchored rule (in file order) that matches wins, as in one regex.
+        m = anchored.match(line) if anchored else None
+        best, rule = self._by_group[m.lastgroup] if m else (len(self.rules), None)
+        if possible & gated_mask:
+            for i, candidate in gated:
+                if i > best:
+                    break
+                if possible >> i & 1 and candidate.pattern.match(line):
+                    rule = candidate
+                    break
+        if rule is not None:
+            return rule
+        # Floating rules in file order: those without literals always, the others only
+        # when one of their literals occurs in the line.
+        if possible & floating_mask:
+            always = [(i, c) for i, c in floating if c.literals is None or possible >> i & 1]
+        for _, candidate in always:
+            if candidate.pattern.search(line):
+                return candidate
         return None
 
 
