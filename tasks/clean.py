@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 import luigi
@@ -95,9 +96,7 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     return stats
 
 
-_WARM: list[bool] = []
-
-
+@lru_cache(maxsize=None)
 def _warm_up_once() -> None:
     """Load rules, line model and language profiles in this process, once.
 
@@ -105,15 +104,23 @@ def _warm_up_once() -> None:
     with ``--workers N`` Luigi forks one process per task from it, and each then starts warm
     instead of spending about a second loading the same data again.
     """
-    if not _WARM:
-        warm_up(decruft().clean_config())
-        _WARM.append(True)
+    warm_up(decruft().clean_config())
+
+
+def raw_dir(date: dt.date) -> Path:
+    """``<raw_root>/<date>/``: the day's input files."""
+    return Path(decruft().raw_root) / date.isoformat()
+
+
+def clean_dir(date: dt.date) -> Path:
+    """``<clean_root>/<date>/``: the day's partition (layout: module doc)."""
+    return Path(decruft().clean_root) / date.isoformat()
 
 
 def partition_plan(date: dt.date) -> list[list[Path]]:
     """The day's input files grouped into shards (luigi.cfg ``shard_max_files``/``_bytes``)."""
     cfg = decruft()
-    raw = Path(cfg.raw_root) / date.isoformat()
+    raw = raw_dir(date)
     if not raw.is_dir():
         return []
     return plan_shards(list_inputs(raw), cfg.shard_max_files, cfg.shard_max_bytes)
@@ -130,13 +137,11 @@ class LearnShardSites(luigi.Task):
     files = luigi.ListParameter(significant=True, visibility=luigi.parameter.ParameterVisibility.PRIVATE)
 
     def output(self):
-        path = Path(decruft().clean_root) / self.date.isoformat() / "_shards" / f"part-{self.index:05d}.sites.json"
-        return luigi.LocalTarget(path)
+        return luigi.LocalTarget(clean_dir(self.date) / "_shards" / f"part-{self.index:05d}.sites.json")
 
     def run(self):
         cfg = decruft().clean_config()
-        raw = Path(decruft().raw_root) / self.date.isoformat()
-        learner = learn_site_counts([Path(p) for p in self.files], raw, cfg)
+        learner = learn_site_counts([Path(p) for p in self.files], raw_dir(self.date), cfg)
         with self.output().open("w") as fh:
             json.dump(learner.state(), fh, ensure_ascii=False)
 
@@ -151,7 +156,7 @@ class LearnSiteProfiles(luigi.Task):
                 for i, files in enumerate(partition_plan(self.date))]
 
     def output(self):
-        return luigi.LocalTarget(Path(decruft().clean_root) / self.date.isoformat() / "_site_profiles.json")
+        return luigi.LocalTarget(clean_dir(self.date) / "_site_profiles.json")
 
     def run(self):
         cfg = decruft().clean_config()
@@ -171,7 +176,7 @@ class RawPartitionReady(luigi.ExternalTask):
     date = luigi.DateParameter()
 
     def output(self):
-        return luigi.LocalTarget(Path(decruft().raw_root) / self.date.isoformat() / "_READY")
+        return luigi.LocalTarget(raw_dir(self.date) / "_READY")
 
 
 class CleanShard(luigi.Task):
@@ -190,11 +195,8 @@ class CleanShard(luigi.Task):
             deps["ready"] = RawPartitionReady(date=self.date)
         return deps
 
-    def partition_dir(self) -> Path:
-        return Path(decruft().clean_root) / self.date.isoformat()
-
     def output(self):
-        out = self.partition_dir()
+        out = clean_dir(self.date)
         name = f"part-{self.index:05d}"
         return {  # part-NNNNN.jsonl / .jsonl.gz / .parquet, or the folder part-NNNNN/ for txt-dir
             "records": luigi.LocalTarget(out / f"{name}{FORMAT_SUFFIX[decruft().output_format]}"),
@@ -204,7 +206,7 @@ class CleanShard(luigi.Task):
 
     def run(self):
         out = self.output()
-        base = Path(decruft().raw_root) / self.date.isoformat()
+        base = raw_dir(self.date)
         profiles = None
         if "profiles" in self.input():
             with self.input()["profiles"].open("r") as fh:
@@ -222,7 +224,7 @@ class CleanPartition(luigi.Task):
     date = luigi.DateParameter(default=dt.date.today())
 
     def raw_dir(self) -> Path:
-        return Path(decruft().raw_root) / self.date.isoformat()
+        return raw_dir(self.date)
 
     def has_input(self) -> bool:
         """A day folder exists and, when ``require_ready`` is on, holds its ``_READY`` marker."""
@@ -246,7 +248,7 @@ class CleanPartition(luigi.Task):
         return [t for t in self.requires() if isinstance(t, CleanShard)]
 
     def output(self):
-        return luigi.LocalTarget(Path(decruft().clean_root) / self.date.isoformat() / "_SUCCESS.json")
+        return luigi.LocalTarget(clean_dir(self.date) / "_SUCCESS.json")
 
     def run(self):
         if not self.raw_dir().is_dir():

@@ -156,8 +156,8 @@ class RuleSet:
                         floating.append((i, rule))
             gated_mask = sum(1 << i for i, _ in gated)
             floating_mask = sum(1 << i for i, rule in floating if rule.literals is not None)
-            always = [(i, rule) for i, rule in floating if rule.literals is None]
-            self._tiers.append((_join(anchored), gated, gated_mask, floating, floating_mask, always))
+            unfiltered = [(i, rule) for i, rule in floating if rule.literals is None]
+            self._tiers.append((_join(anchored), gated, gated_mask, floating, floating_mask, unfiltered))
         # One Aho-Corasick automaton over every rule's required literals: a single
         # C-speed pass over the line says which rules could match at all.
         self._literals = ahocorasick.Automaton()
@@ -191,7 +191,7 @@ class RuleSet:
 
     def _match(self, line: str) -> Rule | None:
         words = len(_WORD.findall(line))
-        anchored, gated, gated_mask, floating, floating_mask, always = self._tiers[bisect_left(self._limits, words)]
+        anchored, gated, gated_mask, floating, floating_mask, unfiltered = self._tiers[bisect_left(self._limits, words)]
         possible = 0  # bit i: a literal rule i needs occurs in the line
         if self._literals.kind == ahocorasick.AHOCORASICK:
             for _, mask in self._literals.iter(line.lower()):
@@ -210,9 +210,10 @@ class RuleSet:
             return rule
         # Floating rules in file order: those without literals always, the others only
         # when one of their literals occurs in the line.
+        candidates = unfiltered
         if possible & floating_mask:
-            always = [(i, c) for i, c in floating if c.literals is None or possible >> i & 1]
-        for _, candidate in always:
+            candidates = [(i, c) for i, c in floating if c.literals is None or possible >> i & 1]
+        for _, candidate in candidates:
             if candidate.pattern.search(line):
                 return candidate
         return None
