@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from .clean import clean_or_reject
 from .config import CleanConfig
@@ -15,7 +15,27 @@ from .normalize import split_lines
 from .document import Document
 from .readers import input_format, iter_documents
 from .site_profile import ProfileLearner, SiteProfiles, site_of
-from .writers import UniqueIds
+from .writers import UniqueIds, dumps
+
+
+class Tally(NamedTuple):
+    """What ``BatchStats`` counts of one input unit (small: it crosses a pipe per document)."""
+
+    skipped: str | None
+    error: str | None
+    lang: str
+    capped: tuple[str, ...]
+    removed: dict[str, int]  # removed lines by reason
+
+    @classmethod
+    def of(cls, doc: Document) -> "Tally":
+        removed: dict[str, int] = {}
+        if not doc.skipped and not doc.rejected:
+            for d in doc.decisions:
+                if not d.keep:
+                    reason = d.reason or "boilerplate"
+                    removed[reason] = removed.get(reason, 0) + 1
+        return cls(doc.skipped, doc.error, doc.lang, tuple(doc.capped), removed)
 
 
 @dataclass
@@ -30,18 +50,21 @@ class BatchStats:
     skipped: Counter = field(default_factory=Counter)  # not documents (e.g. WARC 404s), by reason
 
     def add(self, doc: Document) -> None:
-        if doc.skipped:  # not an input document: outside inputs = cleaned + rejected
-            self.skipped[doc.skipped] += 1
+        self.count(Tally.of(doc))
+
+    def count(self, tally: Tally) -> None:
+        if tally.skipped:  # not an input document: outside inputs = cleaned + rejected
+            self.skipped[tally.skipped] += 1
             return
         self.inputs += 1
-        self.capped.update(doc.capped)
-        if doc.rejected:
+        self.capped.update(tally.capped)
+        if tally.error is not None:
             self.rejected += 1
-            self.rejected_by_reason[doc.error] += 1
+            self.rejected_by_reason[tally.error] += 1
             return
         self.cleaned += 1
-        self.langs[doc.lang] += 1
-        self.removed_by_reason.update(d.reason or "boilerplate" for d in doc.decisions if not d.keep)
+        self.langs[tally.lang] += 1
+        self.removed_by_reason.update(tally.removed)
 
     def merge(self, other: dict) -> None:
         """Add counts saved by ``as_dict`` (e.g. one shard's stats file)."""
@@ -80,6 +103,58 @@ def iter_file_documents(path: Path, base: Path | None, cfg: CleanConfig, fmt: st
         yield from iter_documents(path, doc_id=doc_id, cfg=cfg, fmt=fmt)
     except OSError as exc:
         yield Document(id=doc_id, source=str(path), error="unreadable", detail=f"{type(exc).__name__}: {exc.strerror or exc}")
+
+
+Position = tuple[int, int]  # (index of the file in the list, index of the unit in the file)
+
+
+def iter_units(paths: list[Path], base: Path | None, cfg: CleanConfig,
+               start: Position = (0, 0)) -> Iterator[tuple[Position, Document]]:
+    """Every input unit of ``paths`` (documents and skipped units) with its position, from ``start`` on."""
+    first_file, first_unit = start
+    for i in range(first_file, len(paths)):
+        for j, doc in enumerate(iter_file_documents(paths[i], base, cfg)):
+            if i == first_file and j < first_unit:
+                continue
+            yield (i, j), doc
+
+
+class Outcome(NamedTuple):
+    """One input unit after cleaning, ready to write: its JSON line and what to count.
+
+    ``line`` is the clean record (``Document.to_record``) or, when ``tally.error`` is set, the
+    rejects-file record; empty for a skipped unit.
+    """
+
+    position: Position
+    id: str
+    line: str
+    tally: Tally
+
+    @property
+    def rejected(self) -> bool:
+        return self.tally.error is not None
+
+    @classmethod
+    def of(cls, position: Position, doc: Document, version: dict) -> "Outcome":
+        if doc.skipped:
+            line = ""
+        else:
+            line = dumps(doc.to_reject(version) if doc.rejected else doc.to_record(version))
+        return cls(position, doc.id, line, Tally.of(doc))
+
+
+def clean_units(paths: list[Path], base: Path | None, cfg: CleanConfig, version: dict,
+                profiles: SiteProfiles | None = None, start: Position = (0, 0)) -> Iterator[Outcome]:
+    """Clean every unit of ``paths`` from ``start`` on, in order, as ``Outcome`` lines to write.
+
+    Ids stay as read. The streaming form of ``clean_files`` for writers of records (and for a
+    cleaning child process, whose answers must be small to send).
+    """
+    for position, doc in iter_units(paths, base, cfg, start):
+        if not doc.skipped:
+            doc = clean_or_reject(doc, cfg, profiles)
+        yield Outcome.of(position, doc, version)
 
 
 def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stats: BatchStats,

@@ -67,6 +67,10 @@ class RecordWriter:
     def write(self, record: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def write_line(self, line: str) -> None:
+        """Write a record already serialized by ``dumps`` (JSONL writers copy it as is)."""
+        self.write(json.loads(line))
+
     def close(self) -> None:
         pass
 
@@ -155,6 +159,12 @@ class _TextStreamWriter(RecordWriter):
     def write(self, record: dict[str, Any]) -> None:
         write_record(self.fh, record, self.fmt)
 
+    def write_line(self, line: str) -> None:
+        if self.fmt == "jsonl":
+            self.fh.write(line + "\n")
+        else:
+            super().write_line(line)
+
     def close(self) -> None:
         self.fh.flush()
         if self._file is not None:
@@ -190,7 +200,10 @@ class JsonlGzWriter(RecordWriter):
         self.fh = io.TextIOWrapper(self._gz, encoding="utf-8", newline="\n")
 
     def write(self, record: dict[str, Any]) -> None:
-        self.fh.write(dumps(record) + "\n")
+        self.write_line(dumps(record))
+
+    def write_line(self, line: str) -> None:
+        self.fh.write(line + "\n")
 
     def close(self) -> None:
         self.fh.flush()

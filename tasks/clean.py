@@ -22,7 +22,7 @@ from pathlib import Path
 
 import luigi
 
-from pipeline.batch import BatchStats, clean_files, learn_site_counts
+from pipeline.batch import BatchStats, clean_units, learn_site_counts
 from pipeline.clean import version_info, warm_up
 from pipeline.report import write_report
 from pipeline.site_profile import ProfileLearner, SiteProfiles
@@ -73,7 +73,10 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     version = version_info(cfg)
     stats = BatchStats()
     timeout = decruft().document_timeout
-    cleaner = shared_cleaner(cfg, profiles, timeout) if timeout > 0 else None
+    if timeout > 0:
+        outcomes = shared_cleaner(cfg, profiles, timeout).outcomes(paths, base, version)
+    else:
+        outcomes = clean_units(paths, base, cfg, version, profiles)
     # Records in luigi.cfg's output_format. Binary formats cannot go through target.open("w"), and
     # target.temporary_path() refuses to replace a records file left by a shard whose other
     # outputs are missing (a rerun after a kill): the writer itself writes a hidden temporary
@@ -81,16 +84,21 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     Path(records_target.path).parent.mkdir(parents=True, exist_ok=True)
     with rejects_target.open("w") as rejects, \
             open_writer(decruft().output_format, records_target.path) as records:
-        position = {str(p): i for i, p in enumerate(paths)}
-        for n, doc in enumerate(clean_files(paths, base, cfg, stats, ids, profiles, cleaner), 1):
+        for n, out in enumerate(outcomes, 1):
+            stats.count(out.tally)
             if task is not None and n % 50 == 0:
-                done = position.get(doc.source.split("#", 1)[0], 0)
-                task.set_progress_percentage(round(100 * done / max(1, len(paths))))
+                task.set_progress_percentage(round(100 * out.position[0] / max(1, len(paths))))
                 task.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected so far")
-            if doc.rejected:
-                rejects.write(dumps(doc.to_reject(version)) + "\n")
-            else:
-                records.write(doc.to_record(version))
+            if out.tally.skipped:
+                continue
+            if out.rejected:
+                rejects.write(out.line + "\n")
+                continue
+            doc_id = out.id if ids is None else ids.claim(out.id)
+            if doc_id == out.id:
+                records.write_line(out.line)
+            else:  # a repeated id within this output: id~2, …
+                records.write(dict(json.loads(out.line), id=doc_id))
     with stats_target.open("w") as fh:
         json.dump(dict(extra, **stats.as_dict(), version=version), fh, ensure_ascii=False, indent=1)
     return stats

@@ -119,17 +119,33 @@ def test_ids_unique_and_never_paths(partition):
     assert records["../../x"]["text"] == FR  # kept as data; no file is named after an id
 
 
+def _outcomes(cleaner: IsolatedCleaner, folder: Path, texts: dict[str, str]) -> dict[str, dict]:
+    """name → (record or reject as a dict, with its tally) for files written from ``texts``."""
+    paths = []
+    for name, text in texts.items():
+        paths.append(folder / name)
+        paths[-1].write_text(text, encoding="utf-8")
+    return {out.id: dict(json.loads(out.line), tally=out.tally) for out in cleaner.outcomes(paths, folder, {})}
+
+
 def test_slow_document_times_out_without_signals(tmp_path: Path):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "slow.toml").write_text(
         "[[rule]]\nid = 'user.backtracking'\nreason = 'navigation'\npattern = '^(a+)+$'\n", encoding="utf-8")
     cfg = CleanConfig(rules_dirs=(rules,))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    texts = {"a.txt": EN.format(n=10), "slow.txt": "a" * 40 + "!", "fast.txt": EN.format(n=11)}
     with IsolatedCleaner(cfg, timeout=2) as cleaner:
-        slow = cleaner(Document(id="slow", source="s", raw="a" * 40 + "!"))
-        fast = cleaner(Document(id="fast", source="f", raw=EN.format(n=11)))
-    assert slow.error == "timeout" and "timeout" in slow.capped
-    assert fast.error is None and fast.text == EN.format(n=11)
+        out = _outcomes(cleaner, docs, texts)
+        assert cleaner.timeouts == 1
+        again = _outcomes(cleaner, docs, {"b.txt": EN.format(n=12)})  # a fresh child took over
+    assert list(out) == ["a.txt", "slow.txt", "fast.txt"]  # input order, each document once
+    assert out["slow.txt"]["reason"] == "timeout" and "2 s" in out["slow.txt"]["error"]
+    assert out["slow.txt"]["tally"].capped == ("timeout",)
+    assert out["a.txt"]["text"] == EN.format(n=10) and out["fast.txt"]["text"] == EN.format(n=11)
+    assert again["b.txt"]["text"] == EN.format(n=12)
 
 
 def test_shared_cleaner_is_reused_only_for_the_same_settings(tmp_path: Path):
@@ -137,12 +153,50 @@ def test_shared_cleaner_is_reused_only_for_the_same_settings(tmp_path: Path):
 
     profile = {"sites": {"a.example": {"lines": [{"key": "menu"}]}}}
     first = shared_cleaner(CleanConfig(), SiteProfiles(profile), 30)
-    assert first(Document(id="1", source="s", raw=EN.format(n=1))).text == EN.format(n=1)
+    assert _outcomes(first, tmp_path, {"1.txt": EN.format(n=1)})["1.txt"]["text"] == EN.format(n=1)
     child = first._proc
     again = shared_cleaner(CleanConfig(), SiteProfiles(profile), 30)
     assert again is first and again._proc is child  # same settings: the warm process goes on
+    assert _outcomes(again, tmp_path, {"2.txt": EN.format(n=2)})["2.txt"]["text"] == EN.format(n=2)
+    assert again._proc is child  # and it served a second job
     other = shared_cleaner(CleanConfig(), SiteProfiles({"sites": {}}), 30)
     assert other is not first and first._proc is None  # other profile: the old process is ended
     assert not child.is_alive()
-    assert other(Document(id="2", source="s", raw=EN.format(n=2))).text == EN.format(n=2)
+    assert _outcomes(other, tmp_path, {"3.txt": EN.format(n=3)})["3.txt"]["text"] == EN.format(n=3)
     other.close()
+
+
+def test_a_reader_that_stops_early_ends_the_child(tmp_path: Path):
+    texts = {f"{n}.txt": EN.format(n=n) for n in range(5)}
+    with IsolatedCleaner(CleanConfig(), timeout=30) as cleaner:
+        paths = []
+        for name, text in texts.items():
+            paths.append(tmp_path / name)
+            paths[-1].write_text(text, encoding="utf-8")
+        stream = cleaner.outcomes(paths, tmp_path, {})
+        assert next(stream).id == "0.txt"
+        child = cleaner._proc
+        stream.close()  # the child was mid-job: its answers must not reach the next job
+        assert cleaner._proc is None and not child.is_alive()
+        assert [o.id for o in cleaner.outcomes(paths[3:], tmp_path, {})] == ["3.txt", "4.txt"]
+
+
+def test_a_child_that_dies_costs_one_document(tmp_path: Path, monkeypatch):
+    import os
+
+    import tasks.sandbox as sandbox
+    from pipeline.batch import clean_units
+
+    def dies_on_crash_txt(paths, base, cfg, version, profiles, start):
+        for out in clean_units(paths, base, cfg, version, profiles, start):
+            if out.id == "crash.txt":
+                os._exit(3)  # like the kernel's OOM killer: no exception, no goodbye
+            yield out
+
+    monkeypatch.setattr(sandbox, "clean_units", dies_on_crash_txt)  # the forked child runs this
+    texts = {"a.txt": EN.format(n=1), "crash.txt": EN.format(n=2), "b.txt": EN.format(n=3)}
+    with IsolatedCleaner(CleanConfig(), timeout=30) as cleaner:
+        out = _outcomes(cleaner, tmp_path, texts)
+    assert list(out) == ["a.txt", "crash.txt", "b.txt"]
+    assert out["crash.txt"]["reason"] == "crashed" and "died" in out["crash.txt"]["error"]
+    assert out["a.txt"]["text"] == EN.format(n=1) and out["b.txt"]["text"] == EN.format(n=3)
