@@ -173,24 +173,23 @@ class PartitionScan:
         stats = rec.get("stats") if isinstance(rec.get("stats"), dict) else {}
         self.chars_in += stats.get("chars_in", 0) if isinstance(stats.get("chars_in"), int) else 0
         self.chars_out += stats.get("chars_out", 0) if isinstance(stats.get("chars_out"), int) else 0
-        by_reason, chars_by_reason, rules, rule_reason = (
-            self.removed_by_reason, self.removed_chars_by_reason, self.rules, self.rule_reason)
-        lines, line_rule = self.lines, self.line_rule
-        for span in rec.get("removed") or []:
-            if not isinstance(span, dict):
-                continue
-            reason = str(span.get("reason") or "boilerplate")
-            rule = str(span.get("rule") or "")
-            text = str(span.get("text") or "")
-            by_reason[reason] += 1
+        spans = [span for span in rec.get("removed") or () if isinstance(span, dict)]
+        reasons = [str(span.get("reason") or "boilerplate") for span in spans]
+        rules = [str(span.get("rule") or "") for span in spans]
+        texts = [str(span.get("text") or "") for span in spans]
+        self.removed_by_reason.update(reasons)
+        chars_by_reason = self.removed_chars_by_reason
+        for reason, text in zip(reasons, texts):
             chars_by_reason[reason] += len(text)
-            rules[rule] += 1
-            if rule not in rule_reason:
-                rule_reason[rule] = reason
-            key = (normalize_line(text), reason)
-            lines[key] += 1
+        self.rules.update(rules)
+        rule_reason, line_rule = self.rule_reason, self.line_rule
+        keys = list(zip(map(normalize_line, texts), reasons))
+        self.lines.update(keys)
+        for key, rule, reason in zip(keys, rules, reasons):
             if key not in line_rule:
                 line_rule[key] = rule
+            if rule not in rule_reason:
+                rule_reason[rule] = reason
         if len(self.lines) > LINES_PRUNE_AT:
             self._prune_lines()
         if len(self.rules) > LINES_PRUNE_AT:

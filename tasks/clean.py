@@ -8,8 +8,9 @@ Layout of one partition, ``<clean_root>/<date>/``::
     _report.html           audit report (pipeline/report.py), written just before _SUCCESS.json
     _SUCCESS.json          counts; written last, so its presence means "complete"
     _site_profiles.json    learned site boilerplate (LearnSiteProfiles), used by every shard
-    _shards/               per-shard rejects and counts (what _SUCCESS.json sums), and per-shard
-                           site line counts (LearnShardSites, what _site_profiles.json sums)
+    _shards/               per-shard rejects and counts (what _SUCCESS.json sums), record ids (to
+                           make ids unique across shards) and site line counts (LearnShardSites,
+                           what _site_profiles.json sums)
 """
 from __future__ import annotations
 
@@ -26,8 +27,7 @@ from pipeline.batch import BatchStats, clean_units, learn_site_counts
 from pipeline.clean import version_info, warm_up
 from pipeline.report import write_report
 from pipeline.site_profile import ProfileLearner, SiteProfiles
-from pipeline.writers import (FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, read_ids,
-                              rewrite_ids)
+from pipeline.writers import FORMAT_SUFFIX, UniqueIds, open_writer, output_format_of, rewrite_ids
 
 from .config import decruft
 from .sandbox import shared_cleaner
@@ -62,12 +62,14 @@ def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[
     return shards
 
 
-def write_batch(paths, base, records_target, rejects_target, stats_target, extra: dict,
+def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
                 ids: UniqueIds | None = None, profiles: SiteProfiles | None = None,
                 task: luigi.Task | None = None) -> BatchStats:
-    """Clean ``paths`` and write records, rejects, then counts — each atomically.
+    """Clean ``paths`` and write ``out``'s records, rejects, (ids,) then counts — each atomically.
 
-    With ``task``, progress (share of files done) and counts go to the scheduler's page.
+    ``out["ids"]``, when there, gets the records' ids in order (a JSON list), so that a
+    partition can make ids unique across shards without reading the records back. With
+    ``task``, progress (share of files done) and counts go to the scheduler's page.
     """
     cfg = decruft().clean_config()
     version = version_info(cfg)
@@ -81,25 +83,29 @@ def write_batch(paths, base, records_target, rejects_target, stats_target, extra
     # target.temporary_path() refuses to replace a records file left by a shard whose other
     # outputs are missing (a rerun after a kill): the writer itself writes a hidden temporary
     # sibling and os.replace()s it into place on success (removed on error).
-    Path(records_target.path).parent.mkdir(parents=True, exist_ok=True)
-    with rejects_target.open("w") as rejects, \
-            open_writer(decruft().output_format, records_target.path) as records:
-        for n, out in enumerate(outcomes, 1):
-            stats.count(out.tally)
+    Path(out["records"].path).parent.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    with out["rejects"].open("w") as rejects, open_writer(decruft().output_format, out["records"].path) as records:
+        for n, done in enumerate(outcomes, 1):
+            stats.count(done.tally)
             if task is not None and n % 50 == 0:
-                task.set_progress_percentage(round(100 * out.position[0] / max(1, len(paths))))
+                task.set_progress_percentage(round(100 * done.position[0] / max(1, len(paths))))
                 task.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected so far")
-            if out.tally.skipped:
+            if done.tally.skipped:
                 continue
-            if out.rejected:
-                rejects.write(out.line + "\n")
+            if done.rejected:
+                rejects.write(done.line + "\n")
                 continue
-            doc_id = out.id if ids is None else ids.claim(out.id)
-            if doc_id == out.id:
-                records.write_line(out.line)
+            doc_id = done.id if ids is None else ids.claim(done.id)
+            if doc_id == done.id:
+                records.write_line(done.line)
             else:  # a repeated id within this output: id~2, …
-                records.write(dict(json.loads(out.line), id=doc_id))
-    with stats_target.open("w") as fh:
+                records.write(dict(json.loads(done.line), id=doc_id))
+            written.append(doc_id)
+    if "ids" in out:
+        with out["ids"].open("w") as fh:
+            json.dump(written, fh, ensure_ascii=False)
+    with out["stats"].open("w") as fh:
         json.dump(dict(extra, **stats.as_dict(), version=version), fh, ensure_ascii=False, indent=1)
     return stats
 
@@ -210,6 +216,7 @@ class CleanShard(luigi.Task):
             "records": luigi.LocalTarget(out / f"{name}{FORMAT_SUFFIX[decruft().output_format]}"),
             "rejects": luigi.LocalTarget(out / "_shards" / f"{name}.rejects.jsonl"),
             "stats": luigi.LocalTarget(out / "_shards" / f"{name}.stats.json"),
+            "ids": luigi.LocalTarget(out / "_shards" / f"{name}.ids.json"),
         }
 
     def run(self):
@@ -219,9 +226,8 @@ class CleanShard(luigi.Task):
         if "profiles" in self.input():
             with self.input()["profiles"].open("r") as fh:
                 profiles = SiteProfiles.load(fh)
-        stats = write_batch([Path(p) for p in self.files], base, out["records"], out["rejects"],
-                            out["stats"], {"shard": self.index, "files": len(self.files)}, profiles=profiles,
-                            task=self)
+        stats = write_batch([Path(p) for p in self.files], base, out,
+                            {"shard": self.index, "files": len(self.files)}, profiles=profiles, task=self)
         self.set_progress_percentage(100)
         self.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected")
 
@@ -302,17 +308,21 @@ class CleanPartition(luigi.Task):
     def _make_ids_unique(shards) -> None:
         """Ids repeated across shards get ``~N`` (shards are cleaned apart), first come first served.
 
-        Reads each shard's ids (any output format); only a shard whose ids change is rewritten
-        (atomically, streamed: ``pipeline.writers.rewrite_ids``).
+        Each shard's ids come from its ``_shards/part-NNNNN.ids.json``; only a shard whose ids
+        change is rewritten (atomically, streamed: ``pipeline.writers.rewrite_ids``), then its
+        ids file, so that a rerun finds the same ids again.
         """
         ids = UniqueIds()
         for shard in shards:
-            path = shard.output()["records"].path
-            fmt = output_format_of(path) or decruft().output_format
-            old = read_ids(fmt, path)
+            target = shard.output()["ids"]
+            with target.open("r") as fh:
+                old = json.load(fh)
             new = [ids.claim(i) for i in old]
             if new != old:
-                rewrite_ids(fmt, path, new)
+                path = shard.output()["records"].path
+                rewrite_ids(output_format_of(path) or decruft().output_format, path, new)
+                with target.open("w") as fh:
+                    json.dump(new, fh, ensure_ascii=False)
 
 
 class CleanFile(luigi.Task):
@@ -335,5 +345,4 @@ class CleanFile(luigi.Task):
         if not src.is_file():
             raise FileNotFoundError(f"no such input file: {src}")
         out = self.output()
-        write_batch([src], src.parent, out["records"], out["rejects"], out["stats"], {"file": str(src)},
-                    ids=UniqueIds())
+        write_batch([src], src.parent, out, {"file": str(src)}, ids=UniqueIds())

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import CleanConfig
-from pipeline.document import Document
 from tasks.sandbox import IsolatedCleaner, shared_cleaner
 from tests.test_luigi import REPO, luigi_cmd
 
