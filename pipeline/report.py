@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO
 
 REPORT_NAME = "_report.html"
 
@@ -146,9 +146,15 @@ def _compact(order: int, rec: dict[str, Any]) -> SampledDoc:
 
 @dataclass
 class PartitionScan:
-    """Bounded-memory summary of one partition, built in one pass over its files."""
+    """Bounded-memory summary of one partition, built in one pass over its files.
+
+    With ``keep_docs`` off, the sample holds only which documents were chosen (``sample_orders``);
+    their records are read back later (``fill_sample``). That is how a partition's shards scan
+    their own records and the partition merges the scans (``state``, ``merge``).
+    """
 
     max_docs: int = 200
+    keep_docs: bool = True
     documents: int = 0
     bad_lines: int = 0
     chars_in: int = 0
@@ -204,13 +210,16 @@ class PartitionScan:
         self.pruned = True
 
     def _sample(self, order: int, rec: dict[str, Any]) -> None:
+        self._offer(sample_key(str(rec.get("id", ""))), order, (lambda: _compact(order, rec)) if self.keep_docs else None)
+
+    def _offer(self, key: int, order: int, make: Callable[[], SampledDoc] | None) -> None:
+        """Keep the document if its (key, order) is among the ``max_docs`` smallest so far."""
         if self.max_docs <= 0:
             return
-        key = (sample_key(str(rec.get("id", ""))), order)
         if len(self._heap) < self.max_docs:
-            heapq.heappush(self._heap, ((-key[0], -key[1]), _compact(order, rec)))
-        elif key < (-self._heap[0][0][0], -self._heap[0][0][1]):
-            heapq.heapreplace(self._heap, ((-key[0], -key[1]), _compact(order, rec)))
+            heapq.heappush(self._heap, ((-key, -order), make and make()))
+        elif (key, order) < (-self._heap[0][0][0], -self._heap[0][0][1]):
+            heapq.heapreplace(self._heap, ((-key, -order), make and make()))
 
     def add_reject(self, rec: dict[str, Any]) -> None:
         reason = str(rec.get("reason") or "unknown")
@@ -225,7 +234,60 @@ class PartitionScan:
 
     @property
     def sampled(self) -> list[SampledDoc]:
-        return sorted((doc for _, doc in self._heap), key=lambda d: d.order)
+        return sorted((doc for _, doc in self._heap if doc is not None), key=lambda d: d.order)
+
+    def sample_orders(self) -> list[int]:
+        """Partition order of the sampled documents whose records are still to be read."""
+        return sorted(-neg_order for (_, neg_order), doc in self._heap if doc is None)
+
+    def fill_sample(self, records: dict[int, dict[str, Any]]) -> None:
+        """Give the sampled documents their records, by partition order (see ``sample_orders``)."""
+        self._heap = [(entry, doc if doc is not None else _compact(-entry[1], records[-entry[1]]))
+                      for entry, doc in self._heap]  # same keys, same order: still a heap
+
+    def state(self) -> dict[str, Any]:
+        """The counts as JSON-ready data, for ``merge``; the sample as (key, order) pairs."""
+        return {
+            "documents": self.documents, "bad_lines": self.bad_lines, "part_files": self.part_files,
+            "chars_in": self.chars_in, "chars_out": self.chars_out, "pruned": self.pruned,
+            "removed_by_reason": self.removed_by_reason, "removed_chars_by_reason": self.removed_chars_by_reason,
+            "langs": self.langs, "rules": self.rules, "rule_reason": self.rule_reason,
+            "lines": [[line, reason, n, self.line_rule.get((line, reason))] for (line, reason), n in self.lines.items()],
+            "rejects": self.rejects, "reject_examples": self.reject_examples,
+            "rejects_present": self.rejects_present,
+            "sampled": [[-neg_key, -neg_order] for (neg_key, neg_order), _ in self._heap],
+        }
+
+    def merge(self, state: dict[str, Any]) -> None:
+        """Add a scan saved by ``state``, as if its documents came after ours.
+
+        Scans of a partition's part files merged in order give the scan of the partition: the
+        same counts, and the same sample (the smallest keys of all are among the smallest of
+        each part), whose records ``fill_sample`` then reads.
+        """
+        offset = self.documents
+        for name in ("documents", "bad_lines", "part_files", "chars_in", "chars_out"):
+            setattr(self, name, getattr(self, name) + state[name])
+        self.pruned |= state["pruned"]
+        self.rejects_present |= state["rejects_present"]
+        for name in ("removed_by_reason", "removed_chars_by_reason", "langs", "rules", "rejects"):
+            getattr(self, name).update(state[name])
+        for rule, reason in state["rule_reason"].items():
+            self.rule_reason.setdefault(rule, reason)
+        for line, reason, n, rule in state["lines"]:
+            self.lines[line, reason] += n
+            self.line_rule.setdefault((line, reason), rule)
+        if len(self.lines) > LINES_PRUNE_AT:
+            self._prune_lines()
+        for reason, examples in state["reject_examples"].items():
+            mine = self.reject_examples.get(reason)
+            if mine is None:
+                if len(self.reject_examples) >= REJECT_REASONS_WITH_EXAMPLES:
+                    continue
+                mine = self.reject_examples[reason] = []
+            mine.extend(tuple(e) for e in examples[:REJECT_EXAMPLES - len(mine)])
+        for key, order in state["sampled"]:
+            self._offer(key, offset + order, None)
 
 
 def _json_lines(path: Path) -> Iterable[dict[str, Any] | None]:
@@ -386,14 +448,18 @@ def _summary_file(partition_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str, Any] | None = None) -> str:
+def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str, Any] | None = None,
+                  scan: PartitionScan | None = None) -> str:
     """The report page for one partition folder, as a string.
 
     ``summary`` is the ``_SUCCESS.json`` content (read from the folder when not given; the
-    Luigi task passes it because it writes the report just before that file).
+    Luigi task passes it because it writes the report just before that file). ``scan``: the
+    partition's scan when the caller has it (the Luigi task merges its shards' scans), else
+    the folder is scanned.
     """
     partition_dir = Path(partition_dir)
-    scan = scan_partition(partition_dir, max_docs)
+    if scan is None:
+        scan = scan_partition(partition_dir, max_docs)
     if summary is None:
         summary = _summary_file(partition_dir)
     name = partition_dir.name or str(partition_dir)
@@ -508,6 +574,6 @@ def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str
 
 
 def write_report(partition_dir: Path, out_fh: TextIO, max_docs: int = 200, *,
-                 summary: dict[str, Any] | None = None) -> None:
+                 summary: dict[str, Any] | None = None, scan: PartitionScan | None = None) -> None:
     """Write the report page for ``partition_dir`` to an open text file handle."""
-    out_fh.write(render_report(Path(partition_dir), max_docs, summary=summary))
+    out_fh.write(render_report(Path(partition_dir), max_docs, summary=summary, scan=scan))

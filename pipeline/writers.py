@@ -464,6 +464,24 @@ def iter_records(fmt: str, path: str | os.PathLike) -> Iterator[dict[str, Any]]:
         raise ValueError(f"cannot read back output format {fmt!r}")
 
 
+def records_at(fmt: str, path: str | os.PathLike, wanted: set[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(n, record)`` for the records at positions ``wanted`` (0-based) of one output.
+
+    JSONL lines that are not wanted are skipped unparsed.
+    """
+    if fmt not in ("jsonl", "jsonl.gz"):
+        yield from ((n, rec) for n, rec in enumerate(iter_records(fmt, path)) if n in wanted)
+        return
+    opener = gzip.open if fmt == "jsonl.gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        n = 0
+        for line in fh:
+            if line.strip():
+                if n in wanted:
+                    yield n, json.loads(line)
+                n += 1
+
+
 def read_ids(fmt: str, path: str | os.PathLike) -> list[str]:
     """The ``id`` of every record in one output, in order (Parquet: reads the id column only)."""
     if fmt == "parquet":

@@ -14,6 +14,7 @@ Layout of one partition, ``<clean_root>/<date>/``::
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import os
@@ -25,9 +26,9 @@ import luigi
 
 from pipeline.batch import BatchStats, clean_units, learn_site_counts
 from pipeline.clean import version_info, warm_up
-from pipeline.report import write_report
+from pipeline.report import PartitionScan, write_report
 from pipeline.site_profile import ProfileLearner, SiteProfiles
-from pipeline.writers import FORMAT_SUFFIX, UniqueIds, open_writer, output_format_of, rewrite_ids
+from pipeline.writers import FORMAT_SUFFIX, UniqueIds, open_writer, output_format_of, records_at, rewrite_ids
 
 from .config import decruft
 from .sandbox import shared_cleaner
@@ -65,11 +66,13 @@ def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[
 def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
                 ids: UniqueIds | None = None, profiles: SiteProfiles | None = None,
                 task: luigi.Task | None = None) -> BatchStats:
-    """Clean ``paths`` and write ``out``'s records, rejects, (ids,) then counts — each atomically.
+    """Clean ``paths`` and write ``out``'s records, rejects, (ids, scan,) then counts — each atomically.
 
-    ``out["ids"]``, when there, gets the records' ids in order (a JSON list), so that a
-    partition can make ids unique across shards without reading the records back. With
-    ``task``, progress (share of files done) and counts go to the scheduler's page.
+    For a partition's shards: ``out["ids"]`` gets the records' ids in order (a JSON list), so
+    that the partition makes ids unique without reading the records back, and ``out["scan"]``
+    the shard's counts for the partition's report (``PartitionScan.state``), made while the
+    cleaning child works on the next documents. With ``task``, progress (share of files done)
+    and counts go to the scheduler's page.
     """
     cfg = decruft().clean_config()
     version = version_info(cfg)
@@ -85,6 +88,7 @@ def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
     # sibling and os.replace()s it into place on success (removed on error).
     Path(out["records"].path).parent.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
+    scan = PartitionScan(part_files=1, keep_docs=False) if "scan" in out else None
     with out["rejects"].open("w") as rejects, open_writer(decruft().output_format, out["records"].path) as records:
         for n, done in enumerate(outcomes, 1):
             stats.count(done.tally)
@@ -95,16 +99,23 @@ def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
                 continue
             if done.rejected:
                 rejects.write(done.line + "\n")
+                if scan is not None:
+                    scan.add_reject(json.loads(done.line))
                 continue
             doc_id = done.id if ids is None else ids.claim(done.id)
             if doc_id == done.id:
                 records.write_line(done.line)
             else:  # a repeated id within this output: id~2, …
                 records.write(dict(json.loads(done.line), id=doc_id))
+            if scan is not None:
+                scan.add_record(len(written), json.loads(done.line))
             written.append(doc_id)
     if "ids" in out:
         with out["ids"].open("w") as fh:
             json.dump(written, fh, ensure_ascii=False)
+    if scan is not None:
+        with out["scan"].open("w") as fh:
+            json.dump(scan.state(), fh, ensure_ascii=False)
     with out["stats"].open("w") as fh:
         json.dump(dict(extra, **stats.as_dict(), version=version), fh, ensure_ascii=False, indent=1)
     return stats
@@ -217,6 +228,7 @@ class CleanShard(luigi.Task):
             "rejects": luigi.LocalTarget(out / "_shards" / f"{name}.rejects.jsonl"),
             "stats": luigi.LocalTarget(out / "_shards" / f"{name}.stats.json"),
             "ids": luigi.LocalTarget(out / "_shards" / f"{name}.ids.json"),
+            "scan": luigi.LocalTarget(out / "_shards" / f"{name}.scan.json"),
         }
 
     def run(self):
@@ -278,8 +290,8 @@ class CleanPartition(luigi.Task):
             litter.unlink(missing_ok=True)  # left by a killed run; every shard is complete by now
         for litter in [*out_dir.glob(".part-*.tmp"), *out_dir.glob(".part-*.old")]:  # the writers' own
             shutil.rmtree(litter, ignore_errors=True) if litter.is_dir() else litter.unlink(missing_ok=True)
-        self._make_ids_unique(shards)
-        total = BatchStats()
+        final_ids = self._make_ids_unique(shards)
+        total, scan = BatchStats(), PartitionScan(rejects_present=True)
         with luigi.LocalTarget(out_dir / "_rejects.jsonl").open("w") as rejects:
             for shard in shards:
                 with shard.output()["rejects"].open("r") as fh:
@@ -287,6 +299,9 @@ class CleanPartition(luigi.Task):
                         rejects.write(line)
                 with shard.output()["stats"].open("r") as fh:
                     total.merge(json.load(fh))
+                with shard.output()["scan"].open("r") as fh:
+                    scan.merge(json.load(fh))
+        self._read_sample(shards, final_ids, scan)
         counts = total.as_dict()
         if counts["inputs"] != counts["cleaned"] + counts["rejected"]:
             raise RuntimeError(f"lost documents: {counts}")
@@ -299,20 +314,38 @@ class CleanPartition(luigi.Task):
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         with luigi.LocalTarget(out_dir / "_report.html", format=luigi.format.UTF8).open("w") as fh:
-            write_report(out_dir, fh, summary=summary)  # reads the part files and _rejects.jsonl
+            write_report(out_dir, fh, summary=summary, scan=scan)
         with self.output().open("w") as fh:
             json.dump(summary, fh, ensure_ascii=False, indent=1)
         self.set_status_message(f"{counts['cleaned']} cleaned, {counts['rejected']} rejected")
 
     @staticmethod
-    def _make_ids_unique(shards) -> None:
+    def _read_sample(shards, final_ids: dict[int, list[str]], scan: PartitionScan) -> None:
+        """Read the records of the report's sampled documents (partition order → shard, line)."""
+        starts, n = [], 0
+        for shard in shards:
+            starts.append(n)
+            n += len(final_ids[shard.index])
+        wanted: dict[int, set[int]] = {}
+        for order in scan.sample_orders():
+            i = bisect.bisect_right(starts, order) - 1
+            wanted.setdefault(i, set()).add(order - starts[i])
+        records = {}
+        for i, positions in sorted(wanted.items()):
+            path = shards[i].output()["records"].path
+            for n, rec in records_at(output_format_of(path) or decruft().output_format, path, positions):
+                records[starts[i] + n] = rec
+        scan.fill_sample(records)
+
+    @staticmethod
+    def _make_ids_unique(shards) -> dict[int, list[str]]:
         """Ids repeated across shards get ``~N`` (shards are cleaned apart), first come first served.
 
         Each shard's ids come from its ``_shards/part-NNNNN.ids.json``; only a shard whose ids
         change is rewritten (atomically, streamed: ``pipeline.writers.rewrite_ids``), then its
-        ids file, so that a rerun finds the same ids again.
+        ids file, so that a rerun finds the same ids again. Returns each shard's final ids.
         """
-        ids = UniqueIds()
+        ids, final = UniqueIds(), {}
         for shard in shards:
             target = shard.output()["ids"]
             with target.open("r") as fh:
@@ -323,6 +356,8 @@ class CleanPartition(luigi.Task):
                 rewrite_ids(output_format_of(path) or decruft().output_format, path, new)
                 with target.open("w") as fh:
                     json.dump(new, fh, ensure_ascii=False)
+            final[shard.index] = new
+        return final
 
 
 class CleanFile(luigi.Task):

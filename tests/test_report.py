@@ -177,6 +177,36 @@ def test_sampling_is_bounded_deterministic_and_noted(tmp_path: Path):
     assert "No _rejects.jsonl" not in page and "No rejected documents." in page
 
 
+def test_merged_part_scans_make_the_same_report(tmp_path: Path):
+    """What CleanPartition does (each shard scans its records, the scans saved as JSON and merged,
+    the sampled records read back) gives the page a scan of the whole folder gives: counts, top
+    lines, reject examples and the sample."""
+    records, rejects = _records(n_copies=20), _rejects()
+    part = write_partition(tmp_path / DATE, records, rejects, shards=3)
+    merged = report.PartitionScan(max_docs=10, rejects_present=True)
+    for s in range(3):
+        one = report.PartitionScan(max_docs=10, part_files=1, keep_docs=False)
+        for order, rec in enumerate(records[s::3]):
+            one.add_record(order, rec)
+        for rec in rejects[s::3]:
+            one.add_reject(rec)
+        merged.merge(json.loads(json.dumps(one.state())))
+    in_order = [rec for s in range(3) for rec in records[s::3]]
+    assert len(merged.sample_orders()) == 10 and merged.sampled == []
+    merged.fill_sample({n: in_order[n] for n in merged.sample_orders()})
+    whole = report.render_report(part, max_docs=10)
+    assert "Showing a sample of 10 of 61 documents" in whole
+    assert report.render_report(part, max_docs=10, scan=merged) == whole
+
+
+def test_records_at_reads_only_the_wanted_lines(tmp_path: Path):
+    from pipeline.writers import records_at
+
+    path = tmp_path / "part.jsonl"
+    path.write_text('{"id": "a"}\n\n{"id": "b"}\nnot json, never parsed\n{"id": "d"}\n', encoding="utf-8")
+    assert list(records_at("jsonl", path, {1, 3})) == [(1, {"id": "b"}), (3, {"id": "d"})]
+
+
 def test_memory_stays_bounded(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(report, "LINES_PRUNE_AT", 100)
     monkeypatch.setattr(report, "LINES_KEEP", 20)
