@@ -1,7 +1,8 @@
 """Throughput and memory of decruft against baselines measured in the same run, on the same documents.
 
 Figures (each printed with its ratio; text and html alternate five rounds of baseline and
-decruft and compare medians, so a shared machine's swings in speed hit both sides):
+decruft, luigi and workers three rounds, and compare medians, so a shared machine's swings in
+speed hit both sides):
   text    decruft.clean_text on dev dumps  vs  langdetect alone on a 2,000-char sample of each dump
   html    decruft.clean_html on dev pages  vs  trafilatura.extract alone
   luigi   CleanPartition over N documents  vs  the same work in one plain process (site-profile
@@ -10,7 +11,7 @@ decruft and compare medians, so a shared machine's swings in speed hit both side
   memory  peak RSS of a CleanPartition run over a generated partition of --memory-mb MB
 
     .venv/bin/python benchmarks/throughput.py [--only text,html,luigi,workers,memory]
-        [--corpus ../shared/corpus/dev] [--luigi-docs 10000] [--memory-mb 64,256,1024]
+        [--corpus ../shared/corpus/dev] [--luigi-docs 10000] [--luigi-rounds 3] [--memory-mb 64,256,1024]
 """
 from __future__ import annotations
 
@@ -156,15 +157,26 @@ def plain_process(day: Path, out: Path) -> float:
     return len(files) / (time.perf_counter() - start)
 
 
-def bench_luigi(corpus: Path, docs: int) -> None:
+def bench_luigi(corpus: Path, docs: int, rounds: int) -> None:
+    """``rounds`` alternating rounds of the plain process, one worker and two; medians compared
+    (a shared machine's speed swings by ±15% from one minute to the next)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         day = make_partition(root, corpus, docs)
-        plain = plain_process(day, root)
-        seconds, _ = run_partition(root, workers=1)
-        line("luigi", docs / seconds, plain, 0.8)
-        seconds2, _ = run_partition(root, workers=2)
-        line("workers", docs / seconds2, docs / seconds, 1.7)
+        plain, one, two = [], [], []
+        for _ in range(rounds):
+            plain.append(plain_process(day, root))
+            one.append(docs / run_partition(root, workers=1)[0])
+            two.append(docs / run_partition(root, workers=2)[0])
+        if rounds > 1:
+            print(f"         ({rounds} rounds, docs/s — plain: {_figures(plain)}; 1 worker: {_figures(one)}; "
+                  f"2 workers: {_figures(two)})")
+        line("luigi", statistics.median(one), statistics.median(plain), 0.8)
+        line("workers", statistics.median(two), statistics.median(one), 1.7)
+
+
+def _figures(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
 
 
 def bench_memory(corpus: Path, sizes: list[int]) -> None:
@@ -192,6 +204,7 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--only", default="text,html,luigi,memory")
     ap.add_argument("--luigi-docs", type=int, default=10_000)
+    ap.add_argument("--luigi-rounds", type=int, default=3, help="alternating rounds of plain, 1 and 2 workers")
     ap.add_argument("--memory-mb", default="1024",
                     help="partition size(s) in MB, comma-separated (e.g. 64,256,1024)")
     args = ap.parse_args()
@@ -205,7 +218,7 @@ def main() -> int:
     if "html" in only:
         bench_html(args.corpus)
     if "luigi" in only or "workers" in only:
-        bench_luigi(args.corpus, args.luigi_docs)
+        bench_luigi(args.corpus, args.luigi_docs, args.luigi_rounds)
     if "memory" in only:
         bench_memory(args.corpus, [int(x) for x in args.memory_mb.split(",")])
     return 0
