@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from .clean import clean_or_reject
 from .config import CleanConfig
 from .normalize import split_lines
 from .document import Document
 from .readers import input_format, iter_documents
+from .report import DocCounts
 from .site_profile import ProfileLearner, SiteProfiles, site_of
 from .writers import UniqueIds, dumps
 
@@ -123,13 +124,15 @@ class Outcome(NamedTuple):
     """One input unit after cleaning, ready to write: its JSON line and what to count.
 
     ``line`` is the clean record (``Document.to_record``) or, when ``tally.error`` is set, the
-    rejects-file record; empty for a skipped unit.
+    rejects-file record; empty for a skipped unit. ``counts``: what the partition report counts
+    of a clean document (None otherwise).
     """
 
     position: Position
     id: str
     line: str
     tally: Tally
+    counts: DocCounts | None = None
 
     @property
     def rejected(self) -> bool:
@@ -138,10 +141,10 @@ class Outcome(NamedTuple):
     @classmethod
     def of(cls, position: Position, doc: Document, version: dict) -> "Outcome":
         if doc.skipped:
-            line = ""
-        else:
-            line = dumps(doc.to_reject(version) if doc.rejected else doc.to_record(version))
-        return cls(position, doc.id, line, Tally.of(doc))
+            return cls(position, doc.id, "", Tally.of(doc))
+        if doc.rejected:
+            return cls(position, doc.id, dumps(doc.to_reject(version)), Tally.of(doc))
+        return cls(position, doc.id, dumps(doc.to_record(version)), Tally.of(doc), DocCounts.of_document(doc))
 
 
 def clean_units(paths: list[Path], base: Path | None, cfg: CleanConfig, version: dict,
@@ -158,13 +161,11 @@ def clean_units(paths: list[Path], base: Path | None, cfg: CleanConfig, version:
 
 
 def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stats: BatchStats,
-                ids: UniqueIds | None = None, profiles: SiteProfiles | None = None,
-                cleaner: Callable[[Document], Document] | None = None) -> Iterator[Document]:
+                ids: UniqueIds | None = None, profiles: SiteProfiles | None = None) -> Iterator[Document]:
     """Clean every document of every file, in order; each comes out cleaned or rejected, never lost.
 
     With ``ids``, repeated ids of cleaned documents are made unique (``id~2``); without,
     ids stay as read (a partition makes them unique across all its shards at the end).
-    ``cleaner`` replaces the in-process ``clean_or_reject`` call (e.g. to bound its time).
     Skipped units (``doc.skipped``, e.g. WARC records that are not HTML pages) are only
     counted in ``stats.skipped``; they are not yielded.
     """
@@ -173,7 +174,7 @@ def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stat
             if doc.skipped:
                 stats.add(doc)
                 continue
-            doc = cleaner(doc) if cleaner else clean_or_reject(doc, cfg, profiles)
+            doc = clean_or_reject(doc, cfg, profiles)
             if ids is not None and not doc.rejected:
                 doc.id = ids.claim(doc.id)
             stats.add(doc)

@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, Callable, Iterable, NamedTuple, TextIO
 
 REPORT_NAME = "_report.html"
 
@@ -144,6 +144,41 @@ def _compact(order: int, rec: dict[str, Any]) -> SampledDoc:
                       shown, exact, len(items) - len(shown))
 
 
+class DocCounts(NamedTuple):
+    """What the report counts of one clean document: from its record, or from the Document
+    itself where it is cleaned (``of_document``, no JSON to parse)."""
+
+    id: str
+    lang: str
+    chars_in: int
+    chars_out: int
+    spans: list[tuple[str, str, str, int]]  # removed: (normalized line, reason, rule, characters)
+
+    @classmethod
+    def of_record(cls, rec: dict[str, Any]) -> "DocCounts":
+        """From a record as read back (checked: part files may be edited by hand)."""
+        stats = rec.get("stats") if isinstance(rec.get("stats"), dict) else {}
+        spans = []
+        for span in rec.get("removed") or ():
+            if isinstance(span, dict):
+                text = str(span.get("text") or "")
+                spans.append((normalize_line(text), str(span.get("reason") or "boilerplate"),
+                              str(span.get("rule") or ""), len(text)))
+        return cls(str(rec.get("id", "")), str(rec.get("lang") or "und"), _count(stats.get("chars_in")),
+                   _count(stats.get("chars_out")), spans)
+
+    @classmethod
+    def of_document(cls, doc: Any) -> "DocCounts":
+        """From a cleaned ``pipeline.document.Document`` (what its record would give)."""
+        spans = [(normalize_line(d.text), d.reason or "boilerplate", d.rule or "", len(d.text))
+                 for d in doc.decisions if not d.keep]
+        return cls(doc.id, doc.lang or "und", doc.stats.get("chars_in", 0), doc.stats.get("chars_out", 0), spans)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 @dataclass
 class PartitionScan:
     """Bounded-memory summary of one partition, built in one pass over its files.
@@ -174,22 +209,24 @@ class PartitionScan:
     _heap: list = field(default_factory=list)  # max-heap on sample key via negation
 
     def add_record(self, order: int, rec: dict[str, Any]) -> None:
+        self.add_counts(order, DocCounts.of_record(rec), rec)
+
+    def add_counts(self, order: int, counts: "DocCounts", rec: dict[str, Any] | None = None) -> None:
+        """Count one clean document; ``rec``, its record, is needed to sample it when ``keep_docs``."""
         self.documents += 1
-        self.langs[str(rec.get("lang") or "und")] += 1
-        stats = rec.get("stats") if isinstance(rec.get("stats"), dict) else {}
-        self.chars_in += stats.get("chars_in", 0) if isinstance(stats.get("chars_in"), int) else 0
-        self.chars_out += stats.get("chars_out", 0) if isinstance(stats.get("chars_out"), int) else 0
-        spans = [span for span in rec.get("removed") or () if isinstance(span, dict)]
-        reasons = [str(span.get("reason") or "boilerplate") for span in spans]
-        rules = [str(span.get("rule") or "") for span in spans]
-        texts = [str(span.get("text") or "") for span in spans]
+        self.langs[counts.lang] += 1
+        self.chars_in += counts.chars_in
+        self.chars_out += counts.chars_out
+        spans = counts.spans
+        reasons = [span[1] for span in spans]
+        rules = [span[2] for span in spans]
         self.removed_by_reason.update(reasons)
         chars_by_reason = self.removed_chars_by_reason
-        for reason, text in zip(reasons, texts):
-            chars_by_reason[reason] += len(text)
+        for _, reason, _, chars in spans:
+            chars_by_reason[reason] += chars
         self.rules.update(rules)
         rule_reason, line_rule = self.rule_reason, self.line_rule
-        keys = list(zip(map(normalize_line, texts), reasons))
+        keys = [(line, reason) for line, reason, _, _ in spans]
         self.lines.update(keys)
         for key, rule, reason in zip(keys, rules, reasons):
             if key not in line_rule:
@@ -202,24 +239,22 @@ class PartitionScan:
             self.rules = Counter(dict(self.rules.most_common(LINES_KEEP)))
             self.rule_reason = {k: self.rule_reason[k] for k in self.rules}
             self.pruned = True
-        self._sample(order, rec)
+        self._offer(sample_key(counts.id), order,
+                    (lambda: _compact(order, rec)) if self.keep_docs and rec is not None else None)
 
     def _prune_lines(self) -> None:
         self.lines = Counter(dict(self.lines.most_common(LINES_KEEP)))
         self.line_rule = {k: self.line_rule[k] for k in self.lines}
         self.pruned = True
 
-    def _sample(self, order: int, rec: dict[str, Any]) -> None:
-        self._offer(sample_key(str(rec.get("id", ""))), order, (lambda: _compact(order, rec)) if self.keep_docs else None)
-
     def _offer(self, key: int, order: int, make: Callable[[], SampledDoc] | None) -> None:
         """Keep the document if its (key, order) is among the ``max_docs`` smallest so far."""
         if self.max_docs <= 0:
             return
         if len(self._heap) < self.max_docs:
-            heapq.heappush(self._heap, ((-key, -order), make and make()))
+            heapq.heappush(self._heap, ((-key, -order), make() if make else None))
         elif (key, order) < (-self._heap[0][0][0], -self._heap[0][0][1]):
-            heapq.heapreplace(self._heap, ((-key, -order), make and make()))
+            heapq.heapreplace(self._heap, ((-key, -order), make() if make else None))
 
     def add_reject(self, rec: dict[str, Any]) -> None:
         reason = str(rec.get("reason") or "unknown")

@@ -70,8 +70,8 @@ def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
 
     For a partition's shards: ``out["ids"]`` gets the records' ids in order (a JSON list), so
     that the partition makes ids unique without reading the records back, and ``out["scan"]``
-    the shard's counts for the partition's report (``PartitionScan.state``), made while the
-    cleaning child works on the next documents. With ``task``, progress (share of files done)
+    the shard's counts for the partition's report (``PartitionScan.state``, from the counts
+    the cleaning child sends with each document). With ``task``, progress (share of files done)
     and counts go to the scheduler's page.
     """
     cfg = decruft().clean_config()
@@ -108,7 +108,7 @@ def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
             else:  # a repeated id within this output: id~2, …
                 records.write(dict(json.loads(done.line), id=doc_id))
             if scan is not None:
-                scan.add_record(len(written), json.loads(done.line))
+                scan.add_counts(len(written), done.counts)
             written.append(doc_id)
     if "ids" in out:
         with out["ids"].open("w") as fh:

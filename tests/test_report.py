@@ -106,6 +106,15 @@ def test_interleave_restores_the_input_order():
     assert [s["reason"] for _, s in items if s] == [d.reason or "boilerplate" for d in doc.decisions if not d.keep]
 
 
+def test_counts_of_a_document_are_those_of_its_record():
+    doc = Document(id="seed", source="seed.txt", raw=SEED.read_text(encoding="utf-8"))
+    clean_document(doc, CleanConfig())
+    record = json.loads(dumps(doc.to_record(version_info(CleanConfig()))))
+    counts = report.DocCounts.of_document(doc)
+    assert counts == report.DocCounts.of_record(record)
+    assert len(counts.spans) == len(record["removed"]) > 5 and counts.chars_in == len(doc.raw)
+
+
 def test_interleave_without_at_falls_back():
     record = {"text": "one\n\ntwo", "removed": [{"reason": "share", "rule": "r", "text": "Share"}]}
     items, exact = report.interleave(record)
