@@ -9,8 +9,9 @@ Layout of one partition, ``<clean_root>/<date>/``::
     _SUCCESS.json          counts; written last, so its presence means "complete"
     _site_profiles.json    learned site boilerplate (LearnSiteProfiles), used by every shard
     _shards/               per-shard rejects and counts (what _SUCCESS.json sums), record ids (to
-                           make ids unique across shards) and site line counts (LearnShardSites,
-                           what _site_profiles.json sums)
+                           make ids unique across shards), report counts (what _report.html
+                           merges) and site line counts (LearnShardSites, what
+                           _site_profiles.json sums)
 """
 from __future__ import annotations
 
