@@ -233,19 +233,20 @@ class PartitionScan:
                 line_rule[key] = rule
             if rule not in rule_reason:
                 rule_reason[rule] = reason
+        self._prune()
+        self._offer(sample_key(counts.id), order,
+                    (lambda: _compact(order, rec)) if self.keep_docs and rec is not None else None)
+
+    def _prune(self) -> None:
+        """Keep the most frequent removed lines and rules once there are too many (memory bound)."""
         if len(self.lines) > LINES_PRUNE_AT:
-            self._prune_lines()
+            self.lines = Counter(dict(self.lines.most_common(LINES_KEEP)))
+            self.line_rule = {k: self.line_rule[k] for k in self.lines}
+            self.pruned = True
         if len(self.rules) > LINES_PRUNE_AT:
             self.rules = Counter(dict(self.rules.most_common(LINES_KEEP)))
             self.rule_reason = {k: self.rule_reason[k] for k in self.rules}
             self.pruned = True
-        self._offer(sample_key(counts.id), order,
-                    (lambda: _compact(order, rec)) if self.keep_docs and rec is not None else None)
-
-    def _prune_lines(self) -> None:
-        self.lines = Counter(dict(self.lines.most_common(LINES_KEEP)))
-        self.line_rule = {k: self.line_rule[k] for k in self.lines}
-        self.pruned = True
 
     def _offer(self, key: int, order: int, make: Callable[[], SampledDoc] | None) -> None:
         """Keep the document if its (key, order) is among the ``max_docs`` smallest so far."""
@@ -312,8 +313,7 @@ class PartitionScan:
         for line, reason, n, rule in state["lines"]:
             self.lines[line, reason] += n
             self.line_rule.setdefault((line, reason), rule)
-        if len(self.lines) > LINES_PRUNE_AT:
-            self._prune_lines()
+        self._prune()
         for reason, examples in state["reject_examples"].items():
             mine = self.reject_examples.get(reason)
             if mine is None:
