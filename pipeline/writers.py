@@ -441,11 +441,7 @@ def iter_records(fmt: str, path: str | os.PathLike) -> Iterator[dict[str, Any]]:
     """The records in one output, streamed. For ``txt-dir``, the index entries with their ``text``."""
     path = Path(path)
     if fmt in ("jsonl", "jsonl.gz"):
-        opener = gzip.open if fmt == "jsonl.gz" else open
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
+        yield from map(json.loads, _jsonl_lines(fmt, path))
     elif fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -467,19 +463,26 @@ def iter_records(fmt: str, path: str | os.PathLike) -> Iterator[dict[str, Any]]:
 def records_at(fmt: str, path: str | os.PathLike, wanted: set[int]) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(n, record)`` for the records at positions ``wanted`` (0-based) of one output.
 
-    JSONL lines that are not wanted are skipped unparsed.
+    JSONL lines that are not wanted are skipped unparsed (and undecoded); reading stops after
+    the last wanted one.
     """
-    if fmt not in ("jsonl", "jsonl.gz"):
-        yield from ((n, rec) for n, rec in enumerate(iter_records(fmt, path)) if n in wanted)
+    if not wanted:
         return
-    opener = gzip.open if fmt == "jsonl.gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        n = 0
+    last = max(wanted)
+    lines = _jsonl_lines(fmt, path) if fmt in ("jsonl", "jsonl.gz") else iter_records(fmt, path)
+    for n, item in enumerate(lines):
+        if n in wanted:
+            yield n, json.loads(item) if isinstance(item, bytes) else item
+        if n >= last:
+            return
+
+
+def _jsonl_lines(fmt: str, path: Path) -> Iterator[bytes]:
+    """The non-blank lines of a JSONL(.gz) output, as bytes (json.loads takes UTF-8 bytes)."""
+    with (gzip.open if fmt == "jsonl.gz" else open)(path, "rb") as fh:
         for line in fh:
             if line.strip():
-                if n in wanted:
-                    yield n, json.loads(line)
-                n += 1
+                yield line
 
 
 def read_ids(fmt: str, path: str | os.PathLike) -> list[str]:
