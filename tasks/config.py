@@ -14,7 +14,7 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
 
     raw_root = luigi.Parameter(default="raw", description="folder holding one sub-folder per day")
     clean_root = luigi.Parameter(default="clean", description="where clean partitions are written")
-    shard_max_files = luigi.IntParameter(default=200, description="input files per shard task")
+    shard_max_files = luigi.IntParameter(default=1000, description="input files per shard task")
     shard_max_bytes = luigi.IntParameter(default=64 * 2**20, description="input bytes per shard task")
     rules_dir = luigi.Parameter(default="", description="folder of extra rule files (*.toml)")
     disabled_rules = luigi.ListParameter(default=[], description="rule ids to switch off")
