@@ -11,7 +11,8 @@ speed hit both sides):
   memory  peak RSS of a CleanPartition run over a generated partition of --memory-mb MB
 
     .venv/bin/python benchmarks/throughput.py [--only text,html,luigi,workers,memory]
-        [--corpus ../shared/corpus/dev] [--luigi-docs 10000] [--luigi-rounds 3] [--memory-mb 64,256,1024]
+        [--corpus ../shared/corpus/dev] [--luigi-docs 10000] [--luigi-rounds 3] [--shard-files N]
+        [--memory-mb 64,256,1024]
 """
 from __future__ import annotations
 
@@ -113,12 +114,16 @@ def make_partition(root: Path, corpus: Path, docs: int, date: str = "2026-01-01"
     return day
 
 
-def run_partition(root: Path, workers: int, date: str = "2026-01-01") -> tuple[float, int]:
-    """Seconds and peak RSS (KiB, largest single process) of one CleanPartition run."""
+def run_partition(root: Path, workers: int, date: str = "2026-01-01",
+                  shard_files: int | None = None) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB, largest single process) of one CleanPartition run
+    (``shard_files``: files per shard, instead of luigi.cfg's ``shard_max_files``)."""
     shutil.rmtree(root / "clean", ignore_errors=True)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     cmd = [str(BIN / "python"), "-c", _RUN_AND_REPORT_RSS, str(BIN / "luigi"), "--module", "tasks", "CleanPartition",
            "--date", date, "--local-scheduler", "--no-lock", "--workers", str(workers)]
+    if shard_files:
+        cmd += ["--decruft-shard-max-files", str(shard_files)]
     start = time.perf_counter()
     res = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
@@ -157,7 +162,7 @@ def plain_process(day: Path, out: Path) -> float:
     return len(files) / (time.perf_counter() - start)
 
 
-def bench_luigi(corpus: Path, docs: int, rounds: int) -> None:
+def bench_luigi(corpus: Path, docs: int, rounds: int, shard_files: int | None = None) -> None:
     """``rounds`` alternating rounds of the plain process, one worker and two; medians compared
     (a shared machine's speed swings by ±15% from one minute to the next)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,8 +171,8 @@ def bench_luigi(corpus: Path, docs: int, rounds: int) -> None:
         plain, one, two = [], [], []
         for _ in range(rounds):
             plain.append(plain_process(day, root))
-            one.append(docs / run_partition(root, workers=1)[0])
-            two.append(docs / run_partition(root, workers=2)[0])
+            one.append(docs / run_partition(root, workers=1, shard_files=shard_files)[0])
+            two.append(docs / run_partition(root, workers=2, shard_files=shard_files)[0])
         if rounds > 1:
             print(f"         ({rounds} rounds, docs/s — plain: {_figures(plain)}; 1 worker: {_figures(one)}; "
                   f"2 workers: {_figures(two)})")
@@ -205,6 +210,7 @@ def main() -> int:
     ap.add_argument("--only", default="text,html,luigi,memory")
     ap.add_argument("--luigi-docs", type=int, default=10_000)
     ap.add_argument("--luigi-rounds", type=int, default=3, help="alternating rounds of plain, 1 and 2 workers")
+    ap.add_argument("--shard-files", type=int, help="files per shard task (default: luigi.cfg's shard_max_files)")
     ap.add_argument("--memory-mb", default="1024",
                     help="partition size(s) in MB, comma-separated (e.g. 64,256,1024)")
     args = ap.parse_args()
@@ -218,7 +224,7 @@ def main() -> int:
     if "html" in only:
         bench_html(args.corpus)
     if "luigi" in only or "workers" in only:
-        bench_luigi(args.corpus, args.luigi_docs, args.luigi_rounds)
+        bench_luigi(args.corpus, args.luigi_docs, args.luigi_rounds, args.shard_files)
     if "memory" in only:
         bench_memory(args.corpus, [int(x) for x in args.memory_mb.split(",")])
     return 0
