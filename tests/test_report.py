@@ -1,6 +1,7 @@
 """The partition audit report (_report.html): content, escaping, sampling, bounded memory, wiring."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -214,6 +215,18 @@ def test_records_at_reads_only_the_wanted_lines(tmp_path: Path):
     path = tmp_path / "part.jsonl"
     path.write_text('{"id": "a"}\n\n{"id": "b"}\nnot json, never parsed\n{"id": "d"}\n', encoding="utf-8")
     assert list(records_at("jsonl", path, {1, 3})) == [(1, {"id": "b"}), (3, {"id": "d"})]
+
+
+def test_records_at_stops_after_the_last_wanted_line(tmp_path: Path):
+    from pipeline.writers import records_at
+
+    lines = ['{"id": "é"}\n'] + [json.dumps({"id": os.urandom(16).hex()}) + "\n" for _ in range(5000)]
+    data = gzip.compress("".join(lines).encode("utf-8"))
+    path = tmp_path / "part.jsonl.gz"
+    path.write_bytes(data[:-100])  # a truncated tail: reading it to the end fails
+    assert list(records_at("jsonl.gz", path, {0})) == [(0, {"id": "é"})]
+    with pytest.raises(EOFError):
+        list(records_at("jsonl.gz", path, {4999}))
 
 
 def test_memory_stays_bounded(tmp_path: Path, monkeypatch):
