@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.batch import Outcome, Position, clean_units, iter_file_documents, relative_id
+from pipeline.batch import Outcome, Position, clean_units, iter_units, relative_id
 from pipeline.clean import warm_up
 from pipeline.config import CleanConfig
 from pipeline.document import Document
@@ -127,9 +127,7 @@ class IsolatedCleaner:
         for i in range(first_file, len(paths)):
             skip = first_unit if i == first_file else 0
             try:
-                for j, doc in enumerate(iter_file_documents(paths[i], base, self.cfg)):
-                    if j < skip:
-                        continue
+                for (_, j), doc in iter_units([paths[i]], base, self.cfg, (0, skip)):
                     if doc.skipped:  # not a document: the child was past it
                         yield Outcome.of((i, j), doc, version)
                         continue
