@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATES := $(notdir $(wildcard raw/????-??-??))
 
-.PHONY: run test install bench-quality bench-throughput clean-output
+.PHONY: run test test-dispatch install bench-quality bench-throughput clean-output
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,14 @@ bench-throughput: install
 
 clean-output:
 	rm -rf clean/
+
+# The numeric tests again with numpy's AVX-512 and then also its AVX2 kernels switched off:
+# outputs must not change (README "Same output on every machine"). .ci/run calls this.
+NARROWED_DISPATCH := "X86_V4 AVX512_ICL AVX512_SPR" "X86_V4 AVX512_ICL AVX512_SPR X86_V3"
+test-dispatch: install
+	@for groups in $(NARROWED_DISPATCH); do \
+	  echo "== NPY_DISABLE_CPU_FEATURES=$$groups"; \
+	  NPY_DISABLE_CPU_FEATURES="$$groups" $(BIN)/python -W error::ImportWarning -c 'import numpy' \
+	    || { echo "numpy does not accept NPY_DISABLE_CPU_FEATURES=$$groups"; exit 1; }; \
+	  NPY_DISABLE_CPU_FEATURES="$$groups" $(BIN)/python -m pytest -q -m numeric -W error::ImportWarning || exit 1; \
+	done

@@ -49,6 +49,18 @@ from .normalize import word_key
 
 MODEL_PATH = Path(__file__).parent / "models" / "line_lr.json"
 
+# numpy picks SIMD kernels (and OpenBLAS its dot-product kernels) by CPU, so log1p, exp and
+# matrix products may differ in the last bit from one machine to the next. Features and scores
+# are rounded to this many decimals before the model or a threshold sees them, so a decision
+# never hinges on the last bit (a 1e-16 difference crosses a 1e-9 rounding edge about once in
+# 10^7 values; the narrowed-dispatch runs of .ci/run check the outputs are byte-identical).
+STABLE_DECIMALS = 9
+
+
+def stable(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to ``STABLE_DECIMALS`` (machine-independent for comparisons)."""
+    return np.round(values, STABLE_DECIMALS)
+
 _WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _TERMINAL = re.compile(r"[.!?…。！？؟।][\"'”’»)\]]*$")
@@ -421,7 +433,7 @@ def extract_features(
     feats = np.empty((n, len(FEATURE_NAMES)))
     for j, name in enumerate(FEATURE_NAMES):
         feats[:, j] = cols[name]
-    return feats
+    return stable(feats)
 
 
 # --------------------------------------------------------------------------- model
@@ -446,7 +458,7 @@ def score_lines(feats: np.ndarray, model: dict) -> np.ndarray:
     """P(body) per line from the logistic model (``feats``: rows of ``extract_features``)."""
     x = np.asarray(feats, dtype=float).reshape(-1, len(FEATURE_NAMES))
     z = np.clip(x @ model["_w"] + model["_b"], -30.0, 30.0)
-    return 1.0 / (1.0 + np.exp(-z))
+    return stable(1.0 / (1.0 + np.exp(-z)))
 
 
 def viterbi(probs: list[float], tau: float, penalty: float) -> list[bool]:

@@ -1,9 +1,14 @@
 """The statistical line labeller on small hand-written dumps (asserting on content)."""
+import pytest
+from pytest import approx
+
 from pipeline.boilerplate import strip_boilerplate
 from pipeline.classify import choose_stoplist, headline_anchor, label_lines, rejoin, viterbi
 from pipeline.config import CleanConfig
 from pipeline.document import Decision
 from pipeline.rules import load_rules
+
+pytestmark = pytest.mark.numeric
 
 BODY = [
     "The city council voted on Tuesday to expand the network of bicycle lanes across the old "
@@ -154,7 +159,7 @@ def test_features_are_one_row_per_line_in_feature_name_order():
     one = extract_features(["Home"], [None])
     assert one.shape == (1, len(FEATURE_NAMES))
     for name in ("prev_log_words", "next2_log_words", "win_long_share", "prev_fixed", "next_date"):
-        assert _column(one, name) == [0.0]
+        assert _column(one, name) == approx([0.0])
 
 
 def test_neighbour_window_and_run_features_at_the_page_ends():
@@ -166,19 +171,19 @@ def test_neighbour_window_and_run_features_at_the_page_ends():
     fixed = [None, Decision("News", False, "navigation", "nav.x"), None, None, None]
     feats = extract_features(lines, fixed)
     words = [1, 1, 27, 28, 2]  # \w+ tokens per line
-    assert _column(feats, "log_words") == [log1p(w) for w in words]
-    assert _column(feats, "prev_log_words") == [0.0] + [log1p(w) for w in words[:-1]]
-    assert _column(feats, "next2_log_words") == [log1p(w) for w in words[2:]] + [0.0, 0.0]
+    assert _column(feats, "log_words") == approx([log1p(w) for w in words])
+    assert _column(feats, "prev_log_words") == approx([0.0] + [log1p(w) for w in words[:-1]])
+    assert _column(feats, "next2_log_words") == approx([log1p(w) for w in words[2:]] + [0.0, 0.0])
     assert _column(feats, "prev_fixed") == [0.0, 0.0, 1.0, 0.0, 0.0]
     assert _column(feats, "next_fixed") == [1.0, 0.0, 0.0, 0.0, 0.0]
     # share of long (>= 15 words) lines among the other lines within 3 above and 3 below
-    assert _column(feats, "win_long_share") == [2 / 3, 2 / 4, 1 / 4, 1 / 4, 2 / 3]
+    assert _column(feats, "win_long_share") == approx([2 / 3, 2 / 4, 1 / 4, 1 / 4, 2 / 3])
     # length of the run of short (<= 5 words) lines a line is in
-    assert _column(feats, "run_short") == [log1p(2), log1p(2), 0.0, 0.0, log1p(1)]
+    assert _column(feats, "run_short") == approx([log1p(2), log1p(2), 0.0, 0.0, log1p(1)])
     assert _column(feats, "words_bin1") == [1.0, 1.0, 0.0, 0.0, 0.0]  # 1 <= words < 2
     assert _column(feats, "words_bin7") == [0.0, 0.0, 1.0, 1.0, 0.0]  # 20 <= words < 40
-    assert _column(feats, "rank_len") == [0.0, 0.0, 3 / 5, 4 / 5, 2 / 5]
-    assert _column(feats, "doc_long_share") == [2 / 5] * 5
+    assert _column(feats, "rank_len") == approx([0.0, 0.0, 3 / 5, 4 / 5, 2 / 5])
+    assert _column(feats, "doc_long_share") == approx([2 / 5] * 5)
 
 
 def test_month_pattern_is_the_plain_alternation():

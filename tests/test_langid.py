@@ -8,6 +8,8 @@ from langdetect.lang_detect_exception import LangDetectException
 from pipeline import langid
 from tests.test_language import PARAGRAPHS
 
+pytestmark = pytest.mark.numeric
+
 TEXTS = [
     *PARAGRAPHS.values(),
     # scripts and normalisations langdetect treats specially

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.numeric
+
 SEED = Path(__file__).parent / "fixtures" / "seed.txt"
 HEADLINE = "Taliban Rule Will Be a 'Threat' to Russia and the World, Top Panjshir Resistance Member Warns"
 STANDFIRST = "In an interview with The Moscow Times, the anti-Taliban National Resistance Front has urged Russia to prioritize an inclusive Afghanistan."
