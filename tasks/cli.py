@@ -130,7 +130,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     corpus = Path(args.corpus)
     if not corpus.is_dir():
         return fail(f"corpus folder not found: {corpus}")
-    result = evaluate.evaluate_corpus(corpus, args.input, evaluate.default_clean_fn(args.input, cfg))
+    result = evaluate.evaluate_corpus(corpus, args.input, evaluate.default_clean_fn(args.input, cfg),
+                                      metric=args.metric)
     print(json.dumps(result, indent=1, ensure_ascii=False) if args.json else evaluate.format_report(result))
     return 0
 
@@ -203,7 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score cleaning against gold texts (corpus layout: see README)")
     p.add_argument("--corpus", required=True, metavar="DIR", help="folder of page folders with gold.txt")
-    p.add_argument("--input", choices=("dump", "article", "html"), default="dump", help="which input file to clean")
+    p.add_argument("--input", choices=("dump", "article", "html"), default="dump",
+                   help="which input file to clean (html reads page.html or page.html.gz)")
+    p.add_argument("--metric", choices=("shingle", "wcxb"), default="shingle",
+                   help="shingle: the dev corpus's 4-token shingle metric; wcxb: WCXB's token-bag F1 and snippet rates")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     rule_options(p)
     p.set_defaults(func=cmd_eval)

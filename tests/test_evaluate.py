@@ -69,3 +69,40 @@ def test_plain_string_results_and_bad_kind(tmp_path):
     assert evaluate_corpus(tmp_path, "dump", lambda t: "a b c d")["F1"] == approx(1.0)
     with pytest.raises(ValueError):
         evaluate_corpus(tmp_path, "pdf", str)
+
+
+def test_wcxb_metric_is_the_mean_of_per_page_token_bag_f1():
+    from pipeline.evaluate import aggregate_wcxb, wcxb_score
+
+    s = wcxb_score("The cat sat. Home", "the CAT sat on the mat", ["cat sat"], ["Home", "Login"])
+    # output bag {the, cat, sat, home}, gold bag {the x2, cat, sat, on, mat}: overlap 3
+    assert s.precision == approx(3 / 4) and s.recall == approx(3 / 6)
+    assert s.f1 == approx(2 * 0.75 * 0.5 / 1.25)
+    assert s.with_found == approx(1.0) and s.without_found == approx(0.5)
+    empty = wcxb_score("", "the cat")
+    assert (empty.precision, empty.recall, empty.f1) == (0.0, 0.0, 0.0)
+    agg = aggregate_wcxb([s, empty])
+    assert agg["F1"] == approx(s.f1 / 2) and agg["with_found"] == approx(1.0)
+
+
+def test_eval_reads_gzipped_html_and_reports_per_page_type(tmp_path):
+    import gzip
+    import json
+
+    from pipeline.evaluate import evaluate_corpus, format_report
+
+    rows = []
+    for i, (page_type, body) in enumerate([("article", "alpha beta gamma delta"), ("forum", "one two three four")]):
+        page = tmp_path / f"p{i}"
+        page.mkdir()
+        (page / "gold.txt").write_text(body, encoding="utf-8")
+        (page / "page.html.gz").write_bytes(gzip.compress(f"<html><body><p>{body}</p></body></html>".encode()))
+        rows.append({"id": f"p{i}", "page_type": page_type, "with": [body.split()[0]], "without": ["zzz"]})
+    (tmp_path / "manifest.jsonl").write_text("\n".join(map(json.dumps, rows)) + "\n", encoding="utf-8")
+    result = evaluate_corpus(tmp_path, "html", lambda html: html.split("<p>")[1].split("</p>")[0], metric="wcxb")
+    assert result["docs"] == 2 and result["F1"] == approx(1.0)
+    assert result["with_found"] == approx(1.0) and result["without_found"] == approx(0.0)
+    assert set(result["by_type"]) == {"article", "forum"} and result["by_type"]["forum"]["docs"] == 1
+    report = format_report(result)
+    assert "metric=wcxb" in report
+    assert any(line.split()[:2] == ["forum", "1"] for line in report.splitlines() if line.strip())
