@@ -11,6 +11,7 @@ from typing import Iterable, Iterator, NamedTuple
 
 from .clean import clean_or_reject
 from .config import CleanConfig
+from .decode import make_document_encodable
 from .normalize import split_lines
 from .document import Document
 from .readers import input_format, iter_documents
@@ -103,7 +104,8 @@ def iter_file_documents(path: Path, base: Path | None, cfg: CleanConfig, fmt: st
     try:
         yield from iter_documents(path, doc_id=doc_id, cfg=cfg, fmt=fmt)
     except OSError as exc:
-        yield Document(id=doc_id, source=str(path), error="unreadable", detail=f"{type(exc).__name__}: {exc.strerror or exc}")
+        yield make_document_encodable(Document(id=doc_id, source=str(path), error="unreadable",
+                                               detail=f"{type(exc).__name__}: {exc.strerror or exc}"))
 
 
 Position = tuple[int, int]  # (index of the file in the list, index of the unit in the file)

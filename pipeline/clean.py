@@ -10,6 +10,7 @@ from typing import Any
 from .boilerplate import strip_boilerplate
 from .classify import MODEL_PATH
 from .config import CleanConfig
+from .decode import UNENCODABLE_STAT, make_document_encodable
 from .document import Document
 from .extract import extract_html
 from .language import detect_language
@@ -48,6 +49,7 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     ``profiles``: learned site boilerplate (``site_profile``); lines it lists for the
     document's site are removed with reason ``site_boilerplate``.
     """
+    make_document_encodable(doc)  # first: nothing below ever sees a lone surrogate
     if doc.rejected or doc.skipped:
         return doc
     cfg = cfg or CleanConfig()
@@ -81,6 +83,7 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         "lines_in": len(lines),
         "lines_kept": len(kept),
         "lines_removed": len(decisions) - len(kept),
+        UNENCODABLE_STAT: doc.stats.get(UNENCODABLE_STAT, 0),  # replaced by U+FFFD (decode.py)
     }
     doc.lang, doc.lang_score = detect_language(
         doc.text, sample_chars=cfg.lang_sample_chars, min_letters=cfg.lang_min_letters,

@@ -2,14 +2,106 @@
 
 Rejections raise ``InputError`` with a short machine reason (``empty``, ``binary``,
 ``unsupported_format``, ``undecodable``) and one human line.
+
+``replace_unencodable`` decides, once, what happens to code points UTF-8 cannot encode (lone
+surrogates, e.g. from JSON ``"\\ud800"`` or a file name that is not UTF-8): every reader, and
+``clean_document`` before anything else, passes every string of a Document through it
+(``make_document_encodable``), and the writers through ``encodable`` again, so nothing
+downstream ever sees one.
 """
 from __future__ import annotations
 
 import codecs
 import re
 from collections import Counter
+from dataclasses import replace
+from typing import Any
 
-from charset_normalizer import from_bytes
+from .document import Document
+
+
+
+_SURROGATES = re.compile("[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]")
+UNENCODABLE_STAT = "unencodable_chars"  # the record's ``stats`` key that counts them
+
+
+def replace_unencodable(text: str) -> tuple[str, int]:
+    """``text`` made encodable as UTF-8, and how many code points had to change.
+
+    A lone surrogate becomes U+FFFD; a high surrogate followed by a low one (UTF-16 code units
+    left unjoined) becomes the character they spell. Surrogates are the only code points of a
+    Python ``str`` that UTF-8 cannot encode. Text that encodes is returned as it is (fast).
+    """
+    if text.isascii():
+        return text, 0
+    try:
+        text.encode("utf-8")
+        return text, 0
+    except UnicodeEncodeError:
+        pass
+    changed = 0
+
+    def fix(m: re.Match) -> str:
+        nonlocal changed
+        pair = m.group()
+        changed += len(pair)
+        if len(pair) == 2:
+            return chr(0x10000 + ((ord(pair[0]) - 0xD800) << 10) + (ord(pair[1]) - 0xDC00))
+        return "\ufffd"
+
+    return _SURROGATES.sub(fix, text), changed
+
+
+def encodable(value: Any) -> tuple[Any, int]:
+    """``replace_unencodable`` through strings, dict keys and values, lists and tuples (a record);
+    returns the value (the same object when nothing changed) and the count."""
+    if isinstance(value, str):
+        return replace_unencodable(value)
+    if isinstance(value, dict):
+        total, out = 0, {}
+        for k, v in value.items():
+            k, n = encodable(k)
+            v, m = encodable(v)
+            out[k] = v
+            total += n + m
+        return (out, total) if total else (value, 0)
+    if isinstance(value, (list, tuple)):
+        total, items = 0, []
+        for v in value:
+            v, n = encodable(v)
+            items.append(v)
+            total += n
+        return ((tuple(items) if isinstance(value, tuple) else items), total) if total else (value, 0)
+    return value, 0
+
+
+_DOC_STRINGS = ("id", "source", "kind", "raw", "url", "title", "text", "lang", "error", "detail", "skipped")
+
+
+def make_document_encodable(doc: Document) -> Document:
+    """Every string of ``doc`` through ``replace_unencodable`` (in place); the count is added to
+    ``doc.stats["unencodable_chars"]`` (the record's ``stats``). Returns ``doc``."""
+    total = 0
+    for name in _DOC_STRINGS:
+        value = getattr(doc, name)
+        if isinstance(value, str):
+            fixed, n = replace_unencodable(value)
+            if n:
+                setattr(doc, name, fixed)
+                total += n
+    for name in ("metadata", "capped"):
+        fixed, n = encodable(getattr(doc, name))
+        if n:
+            setattr(doc, name, fixed)
+            total += n
+    for i, d in enumerate(doc.decisions):  # made from ``raw``, clean by then; checked all the same
+        (text, reason, rule), n = encodable((d.text, d.reason, d.rule))
+        if n:
+            doc.decisions[i] = replace(d, text=text, reason=reason, rule=rule)
+            total += n
+    if total:
+        doc.stats[UNENCODABLE_STAT] = doc.stats.get(UNENCODABLE_STAT, 0) + total
+    return doc
 
 
 class InputError(ValueError):
@@ -139,6 +231,8 @@ def _detect(sample: bytes) -> str | None:
     has nearly all its letters at bytes >= 0xC0, Western text few: that share picks between
     cp1251 and cp1252.
     """
+    from charset_normalizer import from_bytes  # here: writers import this module for its first half
+
     matches = from_bytes(sample)
     best = matches.best()
     if best is None or best.encoding is None:

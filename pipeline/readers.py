@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from .config import CleanConfig
-from .decode import InputError, decode_bytes
+from .decode import InputError, decode_bytes, make_document_encodable
 from .document import Document
 
 TEXT_EXT = {".txt", ".text", ".md"}
@@ -133,7 +133,14 @@ def documents_from_bytes(data: bytes, *, doc_id: str, source: str, fmt: str = "a
 
     Gzip-compressed bytes (stdin has no ``.gz`` name to go by) are unpacked first, to at most
     ``max_bytes``; a compressed WARC is left to warcio, which reads it record by record.
+    Every string of every Document is encodable (``decode.make_document_encodable``).
     """
+    for doc in _documents_from_bytes(data, doc_id=doc_id, source=source, fmt=fmt, capped=capped, max_bytes=max_bytes):
+        yield make_document_encodable(doc)
+
+
+def _documents_from_bytes(data: bytes, *, doc_id: str, source: str, fmt: str,
+                          capped: bool, max_bytes: int) -> Iterator[Document]:
     if data[:2] == _GZIP_MAGIC and fmt != "warc":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
@@ -172,8 +179,16 @@ def documents_from_bytes(data: bytes, *, doc_id: str, source: str, fmt: str = "a
 
 def iter_documents(path: Path | str, *, doc_id: str | None = None, cfg: CleanConfig | None = None,
                    fmt: str = "auto") -> Iterator[Document]:
-    """Every document in the file at ``path``; ``doc_id`` defaults to the path as given."""
-    cfg = cfg or CleanConfig()
+    """Every document in the file at ``path``; ``doc_id`` defaults to the path as given.
+
+    Every string of every Document is encodable (``decode.make_document_encodable``): a lone
+    surrogate (JSON ``"\\ud800"``, a file name that is not UTF-8) is U+FFFD, counted in ``stats``.
+    """
+    for doc in _iter_documents(path, doc_id=doc_id, cfg=cfg or CleanConfig(), fmt=fmt):
+        yield make_document_encodable(doc)
+
+
+def _iter_documents(path: Path | str, *, doc_id: str | None, cfg: CleanConfig, fmt: str) -> Iterator[Document]:
     path = Path(path)
     doc_id = doc_id or path.as_posix()
     source = str(path)
@@ -192,8 +207,8 @@ def iter_documents(path: Path | str, *, doc_id: str | None = None, cfg: CleanCon
     except InputError as exc:
         yield Document(id=doc_id, source=source, error=exc.reason, detail=exc.detail)
         return
-    yield from documents_from_bytes(data, doc_id=doc_id, source=source, fmt=fmt, capped=capped,
-                                    max_bytes=cfg.max_input_bytes)
+    yield from _documents_from_bytes(data, doc_id=doc_id, source=source, fmt=fmt, capped=capped,
+                                     max_bytes=cfg.max_input_bytes)
 
 
 # --------------------------------------------------------------------------------------- WARC

@@ -20,6 +20,8 @@ import unicodedata
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, TextIO
 
+from .decode import encodable, replace_unencodable
+
 OUTPUT_FORMATS = ("jsonl", "text", "jsonl.gz", "parquet", "txt-dir")
 PATH_FORMATS = frozenset({"jsonl.gz", "parquet", "txt-dir"})  # written to a named file/folder, not a stream
 PARTITION_FORMATS = ("jsonl", "jsonl.gz", "parquet", "txt-dir")  # keep ids, so partitions can use them
@@ -27,15 +29,19 @@ FORMAT_SUFFIX = {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parque
 
 
 def dumps(record: dict[str, Any]) -> str:
-    """One record as one JSON line: UTF-8 as is, stable key order, no trailing spaces."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    """One record as one JSON line: UTF-8 as is, stable key order, no trailing spaces.
+
+    Always encodable as UTF-8: a lone surrogate anywhere in the record is U+FFFD in the line
+    (``decode.replace_unencodable``; surrogates can only sit inside JSON strings).
+    """
+    return replace_unencodable(json.dumps(record, ensure_ascii=False, separators=(",", ":")))[0]
 
 
 def write_record(fh: TextIO, record: dict[str, Any], fmt: str = "jsonl") -> None:
     if fmt == "jsonl":
         fh.write(dumps(record) + "\n")
     elif fmt == "text":
-        fh.write(record["text"] + "\n\n")
+        fh.write(replace_unencodable(record["text"])[0] + "\n\n")
     else:
         raise ValueError(f"unknown output format {fmt!r}; choose from {OUTPUT_FORMATS}")
 
@@ -161,7 +167,7 @@ class _TextStreamWriter(RecordWriter):
 
     def write_line(self, line: str) -> None:
         if self.fmt == "jsonl":
-            self.fh.write(line + "\n")
+            self.fh.write(replace_unencodable(line)[0] + "\n")
         else:
             super().write_line(line)
 
@@ -203,7 +209,7 @@ class JsonlGzWriter(RecordWriter):
         self.write_line(dumps(record))
 
     def write_line(self, line: str) -> None:
-        self.fh.write(line + "\n")
+        self.fh.write(replace_unencodable(line)[0] + "\n")
 
     def close(self) -> None:
         self.fh.flush()
@@ -230,7 +236,8 @@ def parquet_schema():
         removed = pa.struct([("reason", pa.string()), ("rule", pa.string()), ("text", pa.string()),
                              ("at", pa.int64())])
         stats = pa.struct([(k, pa.int64()) for k in ("chars_in", "chars_out", "lines_in", "lines_kept",
-                                                      "lines_removed")] + [("capped", pa.list_(pa.string()))])
+                                                      "lines_removed", "unencodable_chars")]
+                          + [("capped", pa.list_(pa.string()))])
         version = pa.struct([("decruft", pa.string()), ("rules", pa.string()), ("model", pa.string())])
         _PARQUET["schema"] = pa.schema([
             pa.field("id", pa.string(), nullable=False),
@@ -281,6 +288,7 @@ class ParquetWriter(RecordWriter):
         self._chars = 0
 
     def write(self, record: dict[str, Any]) -> None:
+        record = encodable(record)[0]  # Arrow cannot encode a lone surrogate either
         _check_parquet_record(record, self.schema)
         row = dict(record)
         row["metadata"] = json.dumps(record.get("metadata") or {}, ensure_ascii=False, default=str)
@@ -322,7 +330,8 @@ def safe_filename(doc_id: str, max_bytes: int = 120) -> str:
     trailing dots or spaces, no Windows device names; at most ``max_bytes`` UTF-8 bytes (a
     shortened name ends with a hash of the whole id, so long ids stay apart). Never empty.
     """
-    name = unicodedata.normalize("NFC", doc_id)
+    name = replace_unencodable(doc_id)[0]  # a lone surrogate is U+FFFD, as everywhere
+    name = unicodedata.normalize("NFC", name)
     name = "".join("_" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in name)
     name = _UNSAFE_CHARS.sub("_", name)
     name = re.sub(r"\s+", "_", name)
@@ -373,6 +382,7 @@ class TxtDirWriter(RecordWriter):
         return name
 
     def write(self, record: dict[str, Any]) -> None:
+        record = encodable(record)[0]
         name = self._claim(str(record["id"]))
         target = self.build / name
         if target.parent != self.build or name in (".", ".."):  # safe_filename never allows it
