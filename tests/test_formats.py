@@ -43,7 +43,8 @@ def test_parquet_schema_covers_every_record_field():
     """Arrow drops struct keys it does not know: the schema must follow Document.to_record."""
     doc = Document(id="a", source="s", decisions=[Decision("x", keep=False, reason="share", rule="r"),
                                                   Decision("y", keep=True)],
-                   stats={"chars_in": 1, "chars_out": 1, "lines_in": 2, "lines_kept": 1, "lines_removed": 1})
+                   stats={"chars_in": 1, "chars_out": 1, "lines_in": 2, "lines_kept": 1, "lines_removed": 1,
+                          "unencodable_chars": 0})
     from pipeline.clean import version_info
     from pipeline.config import CleanConfig
 
