@@ -12,7 +12,6 @@ from .classify import MODEL_PATH
 from .config import CleanConfig
 from .decode import UNENCODABLE_STAT, make_document_encodable
 from .document import Document
-from .extract import extract_html
 from .language import detect_language
 from .normalize import split_lines
 from .rules import RuleSet, load_rules
@@ -22,6 +21,14 @@ try:
     __version__ = _metadata.version("decruft")
 except _metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+src"
+
+
+def extract_html(html: str, **limits: Any):
+    """``pipeline.extract.extract_html``, imported on first use: trafilatura, lxml and
+    BeautifulSoup take a few tenths of a second to load, and text input never needs them."""
+    from .extract import extract_html as extract
+
+    return extract(html, **limits)
 
 
 def rules_for(cfg: CleanConfig) -> RuleSet:

@@ -37,11 +37,65 @@ def dumps(record: dict[str, Any]) -> str:
     return replace_unencodable(json.dumps(record, ensure_ascii=False, separators=(",", ":")))[0]
 
 
-def write_record(fh: TextIO, record: dict[str, Any], fmt: str = "jsonl") -> None:
+# ``text`` output: one document's clean text, then a line holding only U+000C (form feed) before
+# the next document. Normalization turns every control character, U+000C included, into white
+# space (pipeline/normalize.py), so no paragraph of a clean text can be or contain that line.
+DOCUMENT_SEPARATOR = "\f"
+
+# What ``-o NAME`` means without ``--format`` (``format_for_output``), in the order checked.
+OUTPUT_NAME_FORMS = (
+    (".jsonl.gz", "jsonl.gz"),
+    (".jsonl", "jsonl"),
+    (".parquet", "parquet"),
+    (".txt", "text"),
+)
+OUTPUT_NAME_HELP = ("NAME.jsonl (jsonl), NAME.jsonl.gz (jsonl.gz), NAME.parquet (parquet), NAME.txt (text), "
+                    "an existing folder or a name ending in / (txt-dir)")
+
+
+def format_of_output_name(name: str) -> str | None:
+    """The output format a ``-o`` name asks for: by its ending (case-insensitive), ``txt-dir``
+    for an existing folder or a name ending in ``/``; ``None`` when the name says nothing."""
+    if name.endswith(("/", os.sep)) or Path(name).is_dir():
+        return "txt-dir"
+    lower = name.lower()
+    for suffix, fmt in OUTPUT_NAME_FORMS:
+        if lower.endswith(suffix) and len(lower) > len(suffix):
+            return fmt
+    return None
+
+
+def format_for_output(fmt: str | None, output: str | None) -> str:
+    """The output format of ``--format fmt -o output`` (either may be ``None``; ``-`` is stdout).
+
+    Without ``fmt`` the name decides (``format_of_output_name``); stdout gets ``jsonl``. A
+    name that says nothing, or says another format than ``fmt``, raises ``ValueError``
+    with the accepted forms.
+    """
+    to_stdout = output is None or output == "-"
+    implied = None if to_stdout else format_of_output_name(output)
+    if fmt is None:
+        if to_stdout:
+            return "jsonl"
+        if implied is None:
+            raise ValueError(f"cannot tell the output format from -o {output}: use {OUTPUT_NAME_HELP}, "
+                             f"or give --format")
+        return implied
+    if implied is not None and implied != fmt:
+        raise ValueError(f"--format {fmt} contradicts -o {output}, which means {implied} "
+                         f"({OUTPUT_NAME_HELP})")
+    return fmt
+
+
+def write_record(fh: TextIO, record: dict[str, Any], fmt: str = "jsonl", first: bool = True) -> None:
+    """One record to ``fh``: a JSON line, or (``text``) its clean text, preceded by the document
+    separator line unless it is the ``first`` document of the output."""
     if fmt == "jsonl":
         fh.write(dumps(record) + "\n")
     elif fmt == "text":
-        fh.write(replace_unencodable(record["text"])[0] + "\n\n")
+        fh.write(("" if first else DOCUMENT_SEPARATOR + "
+") + replace_unencodable(record["text"])[0] + "
+")
     else:
         raise ValueError(f"unknown output format {fmt!r}; choose from {OUTPUT_FORMATS}")
 
@@ -162,8 +216,11 @@ class _TextStreamWriter(RecordWriter):
         else:
             self.fh = target
 
+    _written = 0
+
     def write(self, record: dict[str, Any]) -> None:
-        write_record(self.fh, record, self.fmt)
+        write_record(self.fh, record, self.fmt, first=not self._written)
+        self._written += 1
 
     def write_line(self, line: str) -> None:
         if self.fmt == "jsonl":
@@ -189,7 +246,8 @@ class JsonlWriter(_TextStreamWriter):
 
 
 class TextWriter(_TextStreamWriter):
-    """Clean text only, documents separated by a blank line (the CLI's ``--format text``)."""
+    """Clean text only (the CLI's ``--format text``): paragraphs separated by a blank line,
+    documents by a line holding only U+000C (``DOCUMENT_SEPARATOR``), each text ending in a newline."""
 
     fmt = "text"
 
@@ -361,6 +419,7 @@ class TxtDirWriter(RecordWriter):
         if atomic:
             self._check_replaceable()
             self.build = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=f".{self.folder.name}.", suffix=".tmp"))
+            os.chmod(self.build, 0o777 & ~_umask())  # mkdtemp's 0700 would outlive the rename
         else:
             self._created = not self.folder.exists()
             self.folder.mkdir(parents=True, exist_ok=True)

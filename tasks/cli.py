@@ -1,4 +1,12 @@
-"""The ``decruft`` command: clean, explain, eval, run, report. A thin layer over ``pipeline``."""
+"""The ``decruft`` command: clean, explain, eval, run, report, config. A thin layer over ``pipeline``.
+
+Exit codes (README, "Exit codes"): ``clean``/``explain`` 0 when every document was cleaned, 1 when
+some were rejected or a path could not be read (the rest is written), 2 for a usage or
+configuration error; ``run`` exits with luigi.cfg's ``[retcode]`` codes.
+
+Imports are made where a command needs them: ``decruft --help`` loads neither Luigi nor
+trafilatura (``benchmarks/startup.py`` measures it).
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,24 +15,26 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TYPE_CHECKING, Iterator, TextIO
 
-from tqdm import tqdm
+from pipeline.readers import FORMATS
+from pipeline.writers import OUTPUT_FORMATS, PARTITION_FORMATS, atomic_text_file
 
-from pipeline.batch import BatchStats, iter_file_documents
-from pipeline.clean import clean_or_reject, version_info
-from pipeline.config import CleanConfig
-from pipeline.readers import FORMATS, documents_from_bytes, read_capped
-from pipeline.rules import RuleError
-from pipeline.writers import (OUTPUT_FORMATS, PARTITION_FORMATS, PATH_FORMATS, UniqueIds, atomic_text_file, dumps,
-                              open_writer)
+if TYPE_CHECKING:
+    from pipeline.batch import BatchStats
+    from pipeline.config import CleanConfig
 
 PROG = "decruft"
+OK, SOME_REJECTED, USAGE = 0, 1, 2  # decruft clean / explain / eval / report
 
 
-def fail(message: str, code: int = 1) -> int:
+def fail(message: str, code: int = SOME_REJECTED) -> int:
     print(f"{PROG}: {message}", file=sys.stderr)
     return code
+
+
+class UsageError(Exception):
+    """A usage or configuration error found by a command: one line on stderr, exit 2."""
 
 
 @contextlib.contextmanager
@@ -38,7 +48,9 @@ def atomic_output(path: str | None) -> Iterator[TextIO]:
         yield fh
 
 
-def config_from_args(args: argparse.Namespace) -> CleanConfig:
+def config_from_args(args: argparse.Namespace) -> "CleanConfig":
+    from pipeline.config import CleanConfig
+
     return CleanConfig(
         rules_dirs=tuple(Path(d) for d in args.rules or ()),
         disabled_rules=frozenset(args.disable_rule or ()),
@@ -46,7 +58,18 @@ def config_from_args(args: argparse.Namespace) -> CleanConfig:
     )
 
 
-def iter_input_documents(paths: list[str], fmt: str, cfg: CleanConfig, unreadable: list[str]):
+def list_folder(folder: Path) -> list[Path]:
+    """The input files of a folder given to ``decruft clean``: the same listing as a partition's day."""
+    from tasks.clean import list_inputs  # the partition's own listing
+
+    return list_inputs(folder)
+
+
+def iter_input_documents(paths: list[str], fmt: str, cfg: "CleanConfig", unreadable: list[str]):
+    """Documents of every path: ``-`` is stdin, a folder is read recursively (ids relative to it)."""
+    from pipeline.batch import iter_file_documents
+    from pipeline.readers import documents_from_bytes, read_capped
+
     cwd = Path.cwd()
     for name in paths:
         if name == "-":
@@ -55,6 +78,14 @@ def iter_input_documents(paths: list[str], fmt: str, cfg: CleanConfig, unreadabl
                                             max_bytes=cfg.max_input_bytes)
             continue
         path = Path(name)
+        if path.is_dir() and os.access(path, os.R_OK | os.X_OK):
+            files = list_folder(path)
+            if not files:
+                print(f"{PROG}: no input files in folder {name}", file=sys.stderr)
+                unreadable.append(name)
+            for file in files:
+                yield from iter_file_documents(file, path, cfg, fmt)
+            continue
         if not path.is_file() or not os.access(path, os.R_OK):
             why = "no such file" if not path.exists() else "not a readable file"
             print(f"{PROG}: cannot read {name}: {why}", file=sys.stderr)
@@ -63,54 +94,97 @@ def iter_input_documents(paths: list[str], fmt: str, cfg: CleanConfig, unreadabl
         yield from iter_file_documents(path, cwd, cfg, fmt)
 
 
+def _by_reason(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()))
+
+
+def counts_phrase(cleaned: int, rejected: dict[str, int], capped: dict[str, int], skipped: dict[str, int]) -> str:
+    """``5 cleaned, 2 rejected (empty 1, malformed_json 1), 0 capped`` (+ skipped records)."""
+    parts = [f"{cleaned} cleaned", f"{sum(rejected.values())} rejected" + (f" ({_by_reason(rejected)})" if rejected else ""),
+             f"{sum(capped.values())} capped" + (f" ({_by_reason(capped)})" if capped else "")]
+    if skipped:
+        parts.append(f"skipped {sum(skipped.values())} records that are not documents ({_by_reason(skipped)})")
+    return ", ".join(parts)
+
+
+def clean_summary(stats: "BatchStats", unreadable: list[str], where: str) -> str:
+    """The one line ``decruft clean`` ends with, on stderr."""
+    line = counts_phrase(stats.cleaned, stats.rejected_by_reason, stats.capped, stats.skipped)
+    if unreadable:
+        line += f", {len(unreadable)} path{'s' if len(unreadable) > 1 else ''} not read ({', '.join(unreadable)})"
+    return f"{PROG}: {line}; output: {where}"
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
-    cfg = config_from_args(args)
-    version = version_info(cfg)
-    stats, ids, unreadable = BatchStats(), UniqueIds(), []
+    from pipeline.batch import BatchStats
+    from pipeline.clean import clean_or_reject, version_info
+    from pipeline.writers import PATH_FORMATS, UniqueIds, dumps, format_for_output, open_writer
+
     to_stdout = args.output is None or args.output == "-"
-    if args.format in PATH_FORMATS and to_stdout:
-        what = "FOLDER" if args.format == "txt-dir" else "FILE"
-        return fail(f"--format {args.format} needs -o {what} (it cannot be written to stdout)", 2)
+    try:
+        fmt = format_for_output(args.format, args.output)
+    except ValueError as exc:
+        return fail(str(exc), USAGE)
+    if fmt in PATH_FORMATS and to_stdout:
+        what = "FOLDER" if fmt == "txt-dir" else "FILE"
+        return fail(f"--format {fmt} needs -o {what} (it cannot be written to stdout)", USAGE)
+    cfg = config_from_args(args)
+    version = version_info(cfg)  # loads the rules: a bad rule file stops here, before any output
+    stats, ids, unreadable = BatchStats(), UniqueIds(), []
+    target = sys.stdout if to_stdout else args.output.rstrip("/") if fmt == "txt-dir" else args.output
     try:  # a file or folder is written atomically by the writer; stdout as it goes
-        writer = open_writer(args.format, sys.stdout if to_stdout else args.output)
+        writer = open_writer(fmt, target)
     except (OSError, ValueError) as exc:
-        return fail(f"cannot write {args.output}: {exc}")
+        return fail(f"cannot write {args.output}: {exc}", USAGE)
     documents = iter_input_documents(args.paths, args.input_format, cfg, unreadable)
     show = sys.stderr.isatty() if args.progress is None else args.progress
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(documents, unit=" docs", file=sys.stderr)
+    else:
+        bar = contextlib.nullcontext(documents)
     with writer as out, atomic_output(args.rejects) if args.rejects else contextlib.nullcontext() as rej, \
-            tqdm(documents, disable=not show, unit=" docs", file=sys.stderr) as bar:
-        for doc in bar:
+            bar as docs:
+        say = bar.write if show else (lambda s, file: print(s, file=file))
+        for doc in docs:
             if doc.skipped:  # not a document (e.g. a WARC 404 or image): counted, never cleaned
                 stats.add(doc)
                 continue
             clean_or_reject(doc, cfg)
             stats.add(doc)
             if doc.rejected:
-                bar.write(f"{PROG}: rejected {doc.id}: {doc.error}: {doc.detail}", file=sys.stderr)
+                say(f"{PROG}: rejected {doc.id}: {doc.error}: {doc.detail}", file=sys.stderr)
                 if rej is not None:
                     rej.write(dumps(doc.to_reject(version)) + "\n")
                 continue
             doc.id = ids.claim(doc.id)
             out.write(doc.to_record(version))
-    if stats.skipped:
-        counts = ", ".join(f"{reason} {n}" for reason, n in sorted(stats.skipped.items()))
-        print(f"{PROG}: skipped {sum(stats.skipped.values())} records that are not documents ({counts})", file=sys.stderr)
-    return 1 if unreadable else 0
+    where = "stdout" if to_stdout else args.output
+    if args.rejects:
+        where += f", rejects in {args.rejects}"
+    print(clean_summary(stats, unreadable, f"{where} ({fmt})"), file=sys.stderr)
+    return SOME_REJECTED if stats.rejected or unreadable else OK
 
 
 _COLOURS = {"keep": "\033[32m", "drop": "\033[31m", "dim": "\033[2m", "end": "\033[0m"}
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from pipeline.clean import clean_or_reject, version_info
+
     cfg = config_from_args(args)
+    version_info(cfg)  # a bad rule file: exit 2 before any output
     colour = sys.stdout.isatty() and not args.no_colour
     paint = (lambda s, c: f"{_COLOURS[c]}{s}{_COLOURS['end']}") if colour else (lambda s, c: s)
     unreadable: list[str] = []
+    rejected = 0
     for doc in iter_input_documents([args.path], args.input_format, cfg, unreadable):
         if doc.skipped:
             print(paint(f"# {doc.id}  skipped: {doc.skipped}", "dim"))
             continue
         clean_or_reject(doc, cfg)
+        rejected += doc.rejected
         print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  title={doc.title!r}", "dim"))
         if doc.error and not doc.decisions:
             print(paint(f"# rejected: {doc.error}: {doc.detail}", "drop"))
@@ -120,7 +194,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
             verdict = paint("KEEP", "keep") if d.keep else paint("DROP", "drop")
             text = d.text if d.keep else paint(d.text, "dim")
             print(f"{verdict} {paint(label.ljust(28), 'dim')} {text}")
-    return 1 if unreadable else 0
+        if doc.error:
+            print(paint(f"# rejected: {doc.error}: {doc.detail}", "drop"))
+    return SOME_REJECTED if rejected or unreadable else OK
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -129,64 +205,222 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     corpus = Path(args.corpus)
     if not corpus.is_dir():
-        return fail(f"corpus folder not found: {corpus}")
+        return fail(f"eval: corpus folder not found: {corpus}", USAGE)
     result = evaluate.evaluate_corpus(corpus, args.input, evaluate.default_clean_fn(args.input, cfg),
                                       metric=args.metric)
+    if not result["docs"]:
+        return fail(f"eval: no gold texts in {corpus}: no page folder holds both gold.txt and "
+                    f"{evaluate.INPUT_FILES[args.input]} (layout: {corpus}/<page>/gold.txt)", USAGE)
     print(json.dumps(result, indent=1, ensure_ascii=False) if args.json else evaluate.format_report(result))
-    return 0
+    return OK
+
+
+# ----------------------------------------------------------------------------------- decruft run
+
+def parse_date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"run: not a date: {text!r} (expected YYYY-MM-DD, e.g. 2026-11-24)") from None
+
+
+def decruft_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """luigi.cfg ``[decruft]`` settings given on the command line (``run``/``config``), as strings."""
+    given = {"raw_root": args.raw_root, "clean_root": args.clean_root, "output_format": args.output_format,
+             "rules_dir": args.rules}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if args.disable_rule is not None:
+        overrides["disabled_rules"] = json.dumps(args.disable_rule)
+    if args.rules_only:
+        overrides["statistical"] = "false"
+    return overrides
+
+
+def apply_overrides(overrides: dict[str, str]) -> None:
+    """Put command-line settings into Luigi's configuration, where ``tasks.config.decruft`` reads them."""
+    import luigi.configuration
+
+    cfg = luigi.configuration.get_config()
+    if overrides and not cfg.has_section("decruft"):
+        cfg.add_section("decruft")
+    for key, value in overrides.items():
+        cfg.set("decruft", key, value)
+
+
+def luigi_exit_code(worker, roots, retcodes) -> int:
+    """The exit code ``luigi`` itself gives for this run (luigi.retcodes.run_with_retcodes)."""
+    from luigi.execution_summary import _summary_dict
+
+    task_sets = _summary_dict(worker)
+    has = {status for status, tasks in task_sets.items() if tasks}
+    code = max(code * (status in has) for code, status in (
+        (retcodes.missing_data, "still_pending_ext"), (retcodes.task_failed, "failed"),
+        (retcodes.already_running, "run_by_other_worker"), (retcodes.scheduling_error, "scheduling_error"),
+        (retcodes.not_run, "not_run")))
+    done = task_sets["completed"] | task_sets["already_done"]
+    if code == 0 and any(t not in done for t in roots):
+        return retcodes.not_run
+    return code
+
+
+def _status_of(task, task_sets) -> str:
+    for status in ("completed", "already_done", "failed", "still_pending_ext", "scheduling_error",
+                   "upstream_failure", "upstream_missing_dependency", "run_by_other_worker", "not_run"):
+        if task in task_sets.get(status, ()):
+            return status.replace("_", " ")
+    return "not run"
+
+
+def run_summary(roots, worker) -> str:
+    """The one line ``decruft run`` ends with: days complete, their counts, where they are."""
+    from luigi.execution_summary import _summary_dict
+
+    task_sets = _summary_dict(worker) if worker is not None else {}
+    done, missing = [], []
+    cleaned, rejected, capped, skipped = 0, {}, {}, {}
+    for task in roots:
+        marker = Path(task.output().path)
+        status = _status_of(task, task_sets)
+        if status in ("completed", "already done") and marker.is_file():
+            summary = json.loads(marker.read_text(encoding="utf-8"))
+            cleaned += summary.get("cleaned", 0)
+            for total, part in ((rejected, "rejected_by_reason"), (capped, "capped"), (skipped, "skipped")):
+                for reason, n in (summary.get(part) or {}).items():
+                    total[reason] = total.get(reason, 0) + n
+            done.append(f"{marker.parent}/" + (" (already complete)" if status == "already done" else ""))
+        else:
+            missing.append(f"{task.date.isoformat()} ({status})")
+    line = f"{PROG}: {len(done)} of {len(roots)} day{'s' if len(roots) > 1 else ''} complete"
+    if done:
+        line += f": {counts_phrase(cleaned, rejected, capped, skipped)}; output: {', '.join(done)}"
+    if missing:
+        line += f"; not complete: {', '.join(missing)}"
+    return line
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    dates = [parse_date(d) for d in args.dates]
+    if args.workers < 1:
+        raise UsageError(f"run: --workers must be at least 1, not {args.workers}")
     import luigi
+    import luigi.interface
+    from luigi.retcodes import retcode
 
+    apply_overrides(decruft_overrides(args))
+    from pipeline.clean import version_info
     from tasks.clean import CleanPartition
+    from tasks.config import decruft
 
-    overrides = []
-    if args.raw_root:
-        overrides.append(("raw_root", args.raw_root))
-    if args.clean_root:
-        overrides.append(("clean_root", args.clean_root))
-    if args.output_format:
-        overrides.append(("output_format", args.output_format))
-    cfg = luigi.configuration.get_config()
-    for key, value in overrides:
-        cfg.set("decruft", key, value)
-    import datetime as dt
+    try:
+        retcodes = retcode()
+        version_info(decruft().clean_config())  # bad settings or rule files: exit 2 before Luigi starts
+    except (ValueError, TypeError, luigi.parameter.ParameterException) as exc:
+        raise UsageError(f"run: configuration: {exc}") from None
+    roots = [CleanPartition(date=d) for d in dates]
+    try:
+        result = luigi.build(roots, workers=args.workers, local_scheduler=not args.scheduler_host,
+                             scheduler_host=args.scheduler_host or "localhost", scheduler_port=args.scheduler_port,
+                             detailed_summary=True, no_lock=args.no_lock)
+    except luigi.interface.PidLockAlreadyTakenExit:
+        lock_dir = luigi.interface.core().lock_pid_dir
+        print(f"{PROG}: run: already running: another process with this command line holds Luigi's lock "
+              f"(in {lock_dir}); nothing done. --no-lock runs anyway; exit {retcodes.already_running} "
+              f"(luigi.cfg [retcode] already_running)", file=sys.stderr)
+        return retcodes.already_running
+    except Exception as exc:  # e.g. the central scheduler cannot be reached
+        print(f"{PROG}: run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return retcodes.unhandled_exception
+    # Luigi has logged its execution summary already (once): decruft adds one line of its own.
+    code = luigi_exit_code(result.worker, roots, retcodes)
+    print(run_summary(roots, result.worker) + f"; exit {code}", file=sys.stderr)
+    return code
 
-    tasks = [CleanPartition(date=dt.date.fromisoformat(d)) for d in args.dates]
-    result = luigi.build(tasks, workers=args.workers, local_scheduler=not args.scheduler_host,
-                         scheduler_host=args.scheduler_host or "localhost",
-                         scheduler_port=args.scheduler_port, detailed_summary=True, no_lock=True)
-    print(result.summary_text, file=sys.stderr)
-    # As luigi.cfg's retcodes: tasks another worker ran (NOT_RUN here) are not a failure.
-    return 0 if result.status.name in ("SUCCESS", "SUCCESS_WITH_RETRY", "NOT_RUN") else 1
+
+# ----------------------------------------------------------------------------------- report, config
+
+def is_partition(folder: Path) -> bool:
+    """A ``clean/<date>/`` folder: it holds ``_SUCCESS.json``, ``_rejects.jsonl`` or part files."""
+    from pipeline.writers import output_format_of
+
+    if (folder / "_SUCCESS.json").is_file() or (folder / "_rejects.jsonl").is_file():
+        return True
+    return any(output_format_of(p) is not None for p in folder.glob("part-*"))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pipeline.report import REPORT_NAME, write_report
-
     folder = Path(args.partition)
     if not folder.is_dir():
-        return fail(f"partition folder not found: {folder}")
+        return fail(f"report: partition folder not found: {folder}", USAGE)
+    if not is_partition(folder):
+        return fail(f"report: {folder} is not a partition: it holds no _SUCCESS.json, _rejects.jsonl or "
+                    f"part-* files (give a clean/<date>/ folder)", USAGE)
+    from pipeline.report import REPORT_NAME, write_report
+
     with atomic_output(args.output or str(folder / REPORT_NAME)) as out:
         write_report(folder, out, max_docs=args.max_docs)
-    return 0
+    return OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from tasks.settings import effective_settings, format_settings
+
+    rows, files = effective_settings(decruft_overrides(args))
+    if args.json:
+        print(json.dumps({"files": files, "settings": rows}, indent=1, ensure_ascii=False))
+    else:
+        print(format_settings(rows, files), end="")
+    return OK
+
+
+# ----------------------------------------------------------------------------------- the parser
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line on stderr (then exit 2), not the usage text and a traceback."""
+
+    def error(self, message: str):
+        self.exit(USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked for)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib import metadata
+
+        try:
+            version = metadata.version("decruft")
+        except metadata.PackageNotFoundError:
+            version = "0.0.0+src (not installed)"
+        parser.exit(OK, f"{PROG} {version}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Turn scraped article dumps into clean, language-tagged text.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog=PROG, description="Turn scraped article dumps into clean, language-tagged text.",
+                     epilog="Exit codes: see README (clean: 0 all cleaned, 1 some rejected or unread, 2 usage; "
+                            "run: luigi.cfg's [retcode]).")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def rule_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--rules", action="append", metavar="DIR", help="extra folder of rule files (*.toml); repeatable")
         p.add_argument("--disable-rule", action="append", metavar="ID", help="switch a rule off by id; repeatable")
         p.add_argument("--rules-only", action="store_true", help="phrase rules only, no statistical line labelling")
 
-    p = sub.add_parser("clean", help="clean files (or - for stdin) to JSONL or text")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="input files; - reads stdin")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (atomically); the folder for txt-dir")
-    p.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl",
-                   help="jsonl records (default), clean text only, jsonl.gz, parquet, or txt-dir (one .txt per "
+    p = sub.add_parser("clean", help="clean files, folders (or - for stdin) to JSONL, text, Parquet…")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="input files, or folders (read recursively, as a partition's day; ids relative to "
+                        "the folder); - reads stdin")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write here instead of stdout (atomically). Without --format the name decides: "
+                        ".jsonl, .jsonl.gz, .parquet, .txt (text), an existing folder or NAME/ (txt-dir)")
+    p.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
+                   help="jsonl records (the default on stdout), clean text only (documents separated by a "
+                        "line holding only a form feed, U+000C), jsonl.gz, parquet, or txt-dir (one .txt per "
                         "document); jsonl.gz, parquet and txt-dir need -o")
     p.add_argument("--input-format", choices=FORMATS, default="auto", help="input format (default: by extension, stdin sniffed)")
     p.add_argument("--rejects", metavar="FILE", help="write rejected documents here, as in _rejects.jsonl")
@@ -197,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("explain", help="show every line with kept/removed and the rule that decided")
     p.add_argument("path", metavar="FILE", help="input file; - reads stdin")
-    p.add_argument("--input-format", choices=FORMATS, default="auto")
+    p.add_argument("--input-format", choices=FORMATS, default="auto", help="input format (default: by extension, stdin sniffed)")
     p.add_argument("--no-colour", "--no-color", action="store_true", help="no ANSI colours even on a terminal")
     rule_options(p)
     p.set_defaults(func=cmd_explain)
@@ -212,15 +446,26 @@ def build_parser() -> argparse.ArgumentParser:
     rule_options(p)
     p.set_defaults(func=cmd_eval)
 
+    def settings_options(p: argparse.ArgumentParser) -> None:
+        """luigi.cfg [decruft] settings that ``run`` (and ``config``) take on the command line."""
+        p.add_argument("--raw-root", metavar="DIR", help="folder holding one sub-folder per day (luigi.cfg raw_root)")
+        p.add_argument("--clean-root", metavar="DIR", help="where partitions are written (luigi.cfg clean_root)")
+        p.add_argument("--output-format", choices=PARTITION_FORMATS,
+                       help="records as jsonl (luigi.cfg's default), jsonl.gz, parquet or txt-dir (luigi.cfg output_format)")
+        p.add_argument("--rules", metavar="DIR", help="a folder of extra rule files, *.toml (luigi.cfg rules_dir)")
+        p.add_argument("--disable-rule", action="append", metavar="ID",
+                       help="switch a rule off by id; repeatable; replaces luigi.cfg's disabled_rules")
+        p.add_argument("--rules-only", action="store_true",
+                       help="phrase rules only, no statistical line labelling (luigi.cfg statistical = false)")
+
     p = sub.add_parser("run", help="run CleanPartition for dates through Luigi")
-    p.add_argument("dates", nargs="+", metavar="YYYY-MM-DD")
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--raw-root")
-    p.add_argument("--clean-root")
-    p.add_argument("--output-format", choices=PARTITION_FORMATS,
-                   help="records as jsonl (luigi.cfg's default), jsonl.gz, parquet or txt-dir")
-    p.add_argument("--scheduler-host", help="central luigid host (default: local scheduler)")
-    p.add_argument("--scheduler-port", type=int, default=8082)
+    p.add_argument("dates", nargs="+", metavar="YYYY-MM-DD", help="the days to clean: <raw_root>/<date>/ → <clean_root>/<date>/")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="Luigi worker processes (default 1)")
+    settings_options(p)
+    p.add_argument("--scheduler-host", metavar="HOST", help="central luigid host (default: local scheduler)")
+    p.add_argument("--scheduler-port", type=int, default=8082, metavar="PORT", help="central luigid port (default 8082)")
+    p.add_argument("--no-lock", action="store_true",
+                   help="run even if another process with the same command line is running (Luigi's lock)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="write a partition's HTML audit report (_report.html)")
@@ -228,15 +473,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="default: PARTITION_DIR/_report.html (atomically); - for stdout")
     p.add_argument("--max-docs", type=int, default=200, metavar="N", help="documents shown, sampled by id hash (default 200)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("config", help="print the effective settings of `decruft run`, each with where it came from")
+    settings_options(p)
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.set_defaults(func=cmd_config)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pipeline.rules import RuleError
+
     try:
         return args.func(args)
+    except UsageError as exc:
+        return fail(str(exc), USAGE)
     except RuleError as exc:
-        return fail(f"rules: {exc}")
+        return fail(f"rules: {exc}", USAGE)
     except BrokenPipeError:  # e.g. `decruft clean … | head`
         sys.stderr.close()
         return 0

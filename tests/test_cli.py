@@ -51,7 +51,7 @@ def test_clean_file_to_stdout(work, capsys):
     assert BODY in rec["text"]
     assert "Support The Moscow Times!" not in rec["text"]
     assert rec["metadata"]["encoding"] == "utf-8"
-    assert cap.err == ""
+    assert cap.err == "decruft: 1 cleaned, 0 rejected, 0 capped; output: stdout (jsonl)\n"
 
 
 def test_output_file_and_text_format(work, capsys):
@@ -60,7 +60,7 @@ def test_output_file_and_text_format(work, capsys):
     (rec,) = _records((work / "out.jsonl").read_text(encoding="utf-8"))
     assert main(["clean", "seed.txt", "--format", "text", "-o", "out.txt"]) == 0
     text = (work / "out.txt").read_text(encoding="utf-8")
-    assert text == rec["text"] + "\n\n"
+    assert text == rec["text"] + "\n"
     assert not text.lstrip().startswith("{")
     assert [p.name for p in work.iterdir() if p.name.endswith(".tmp")] == []
 
@@ -89,7 +89,7 @@ def test_stdin_gzip_is_unpacked_and_truncated_gzip_rejected(work, capsys, monkey
     (rec,) = _records(capsys.readouterr().out)
     assert (rec["id"], rec["text"]) == ("a", BODY)
     _stdin(monkeypatch, packed[:-12])
-    assert main(["clean", "-", "--rejects", "rej.jsonl"]) == 0
+    assert main(["clean", "-", "--rejects", "rej.jsonl"]) == 1
     assert capsys.readouterr().out == ""
     (rej,) = _records((work / "rej.jsonl").read_text(encoding="utf-8"))
     assert rej["reason"] == "bad_gzip" and "truncated" in rej["error"]
@@ -106,10 +106,11 @@ def test_stdin_input_format_forced(work, capsys, monkeypatch):
 def test_missing_path_reported_others_processed(work, capsys):
     code = main(["clean", "nope.txt", "seed.txt"])
     cap = capsys.readouterr()
-    assert code != 0
+    assert code == 1
     err = cap.err.strip().splitlines()
-    assert len(err) == 1
+    assert len(err) == 2
     assert "nope.txt" in err[0] and err[0].startswith("decruft:")
+    assert err[1] == "decruft: 1 cleaned, 0 rejected, 0 capped, 1 path not read (nope.txt); output: stdout (jsonl)"
     assert [r["id"] for r in _records(cap.out)] == ["seed.txt"]
 
 
@@ -121,7 +122,7 @@ def test_bad_jsonl_lines_rejected_good_ones_kept(work, capsys):
         {"id": "notext", "title": "x"},
         {"id": "good2", "text": BODY2},
     ), encoding="utf-8")
-    assert main(["clean", "in.jsonl", "--rejects", "rej.jsonl"]) == 0
+    assert main(["clean", "in.jsonl", "--rejects", "rej.jsonl"]) == 1
     cap = capsys.readouterr()
     assert [r["id"] for r in _records(cap.out)] == ["good1", "good2"]
     rejects = _records((work / "rej.jsonl").read_text(encoding="utf-8"))
@@ -264,7 +265,7 @@ def test_run_drives_the_luigi_partition(tmp_path):
     rec = json.loads((tmp_path / "out" / "2026-11-24" / "part-00000.jsonl").read_text(encoding="utf-8"))
     assert rec["text"].startswith("The harbour reopened on Monday")
     missing = subprocess.run([*cmd, "2026-01-01"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert missing.returncode == 1
+    assert missing.returncode == 30  # luigi.cfg [retcode] task_failed
     gz = subprocess.run([*cmd, "--clean-root", "out-gz", "--output-format", "jsonl.gz", "2026-11-24"],
                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert gz.returncode == 0, gz.stderr[-2000:]

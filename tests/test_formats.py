@@ -194,7 +194,7 @@ def test_cli_formats(tmp_path: Path, monkeypatch, capsys):
     assert sorted(os.listdir("texts")) == [INDEX_NAME, "a.txt.txt"]
 
     assert main(["clean", "a.txt", "--format", "text"]) == 0
-    assert capsys.readouterr().out == gz[0]["text"] + "\n\n"
+    assert capsys.readouterr().out == gz[0]["text"] + "\n"
     assert main(["clean", "a.txt", "-o", "out.jsonl"]) == 0
     assert json.loads(Path("out.jsonl").read_text()) == gz[0]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left

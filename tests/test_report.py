@@ -281,7 +281,7 @@ def test_cli_report(tmp_path: Path, monkeypatch):
     res = run_cli("report", DATE, "-o", "elsewhere.html", cwd=tmp_path)
     assert res.returncode == 0 and (tmp_path / "elsewhere.html").read_text(encoding="utf-8").startswith("<!DOCTYPE")
     res = run_cli("report", "missing", cwd=tmp_path)
-    assert res.returncode == 1 and "partition folder not found: missing" in res.stderr
+    assert res.returncode == 2 and "partition folder not found: missing" in res.stderr
 
 
 @pytest.fixture(scope="module")
