@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATES := $(notdir $(wildcard raw/????-??-??))
 
-.PHONY: run test test-dispatch install bench-quality bench-throughput clean-output
+.PHONY: run test test-dispatch install bench-quality bench-throughput bench-startup clean-output
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,16 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# CORPUS=DIR: another gold corpus (default: ../shared/corpus/dev beside the repo)
 bench-quality: install
-	$(BIN)/python benchmarks/quality.py
-	$(BIN)/python benchmarks/site_profiles.py
+	$(BIN)/python benchmarks/quality.py $(if $(CORPUS),--corpus $(CORPUS))
+	$(BIN)/python benchmarks/site_profiles.py $(if $(CORPUS),--corpus $(CORPUS))
 
 bench-throughput: install
 	$(BIN)/python benchmarks/throughput.py
+
+bench-startup: install
+	$(BIN)/python benchmarks/startup.py
 
 clean-output:
 	rm -rf clean/

@@ -2,6 +2,8 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/quality.py [--corpus DIR] [--kinds dump,article,html]
 
+``--corpus`` defaults to ``../shared/corpus/dev`` beside the repository.
+
 Prints P/R/F1/empty and docs/s per input kind (the exact metric of corpus/README.md, see
 ``pipeline.evaluate``), the per-rule table, and the line model's cross-validated figures
 (folds grouped by site) as recorded by ``training/train_line_model.py``.
@@ -13,7 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev"
+sys.path.insert(0, str(REPO))
 
 from pipeline.classify import MODEL_PATH  # noqa: E402
 from pipeline.evaluate import default_clean_fn, evaluate_corpus, format_report  # noqa: E402
@@ -21,10 +25,15 @@ from pipeline.evaluate import default_clean_fn, evaluate_corpus, format_report  
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus/dev"))
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                    help="gold corpus folder (default: ../shared/corpus/dev beside the repository)")
     ap.add_argument("--kinds", default="dump,article,html")
     ap.add_argument("--rules", type=int, default=15, help="rows of the per-rule table")
     args = ap.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"corpus not found: {args.corpus} (give --corpus DIR: a folder of page folders with gold.txt)",
+              file=sys.stderr)
+        return 2
     rows = []
     for kind in args.kinds.split(","):
         r = evaluate_corpus(args.corpus, kind, default_clean_fn(kind))

@@ -160,10 +160,10 @@ def cmd_clean(args: argparse.Namespace) -> int:
                 continue
             doc.id = ids.claim(doc.id)
             out.write(doc.to_record(version))
-    where = "stdout" if to_stdout else args.output
+    where = f"{'stdout' if to_stdout else args.output} ({fmt})"
     if args.rejects:
         where += f", rejects in {args.rejects}"
-    print(clean_summary(stats, unreadable, f"{where} ({fmt})"), file=sys.stderr)
+    print(clean_summary(stats, unreadable, where), file=sys.stderr)
     return SOME_REJECTED if stats.rejected or unreadable else OK
 
 
@@ -396,7 +396,8 @@ class _Version(argparse.Action):
             version = metadata.version("decruft")
         except metadata.PackageNotFoundError:
             version = "0.0.0+src (not installed)"
-        parser.exit(OK, f"{PROG} {version}\n")
+        print(f"{PROG} {version}")
+        parser.exit(OK)
 
 
 def build_parser() -> argparse.ArgumentParser:

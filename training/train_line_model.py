@@ -1,7 +1,7 @@
 """Train the line model shipped as ``pipeline/models/line_lr.json``.
 
 Data provenance: see ``training/DATA.md``. In short: the 120-page dev corpus
-(``/work/shared/corpus/dev``, ScrapingHub article-extraction benchmark, MIT licence), all
+(``../shared/corpus/dev`` beside the repository, ScrapingHub article-extraction benchmark, MIT licence), all
 three input kinds (``dump.txt``, ``article.txt`` and trafilatura's extraction of
 ``page.html``). Line labels come from the gold: a line is body when its normalized text
 occurs in the normalized gold (lines of fewer than 4 tokens also need a neighbour that
@@ -16,6 +16,9 @@ Cross-validation: 5 folds grouped by site (host name), so every page is scored b
 model that never saw that site. Figures use the exact metric of ``pipeline.evaluate``.
 
     PYTHONPATH=. .venv/bin/python training/train_line_model.py [--corpus DIR] [--cache DIR]
+
+Defaults: ``--corpus ../shared/corpus/dev`` (beside the repository), ``--cache .cache/trafilatura``
+(in the repository, git-ignored).
 """
 from __future__ import annotations
 
@@ -38,6 +41,9 @@ from pipeline.config import CleanConfig
 from pipeline.document import Decision, Document
 from pipeline.evaluate import aggregate, normalize_line, score_document
 
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev"
+DEFAULT_CACHE = REPO / ".cache" / "trafilatura"
 KINDS = ("dump", "article", "html")
 FILES = {"dump": "dump.txt", "article": "article.txt", "html": "page.html"}
 
@@ -227,13 +233,18 @@ def grid(docs, probs) -> tuple[dict, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus/dev"))
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/decruft_trafilatura_cache"))
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                    help="gold corpus folder (default: ../shared/corpus/dev beside the repository)")
+    ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                    help="trafilatura results cache (default: .cache/trafilatura in the repository, git-ignored)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--dump-docs", type=Path, help="also pickle the prepared documents here (analysis)")
     args = ap.parse_args(argv)
+    if not (args.corpus / "manifest.jsonl").is_file():
+        print(f"corpus not found: {args.corpus} (no manifest.jsonl there; give --corpus DIR)", file=sys.stderr)
+        return 2
     t0 = time.time()
     docs = load_docs(args.corpus, args.cache)
     if args.dump_docs:
