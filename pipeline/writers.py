@@ -93,9 +93,7 @@ def write_record(fh: TextIO, record: dict[str, Any], fmt: str = "jsonl", first: 
     if fmt == "jsonl":
         fh.write(dumps(record) + "\n")
     elif fmt == "text":
-        fh.write(("" if first else DOCUMENT_SEPARATOR + "
-") + replace_unencodable(record["text"])[0] + "
-")
+        fh.write(("" if first else DOCUMENT_SEPARATOR + "\n") + replace_unencodable(record["text"])[0] + "\n")
     else:
         raise ValueError(f"unknown output format {fmt!r}; choose from {OUTPUT_FORMATS}")
 
