@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+# Rejections the user asked for (a filter in the config): they go to the rejects with their
+# reason, but are not failures — ``decruft clean`` does not exit 1 for them.
+FILTERED_REASONS = frozenset({"language_filtered", "low_quality", "gutted"})
+
+
 @dataclass(frozen=True)
 class Decision:
     """What happened to one input line: kept, or removed with a reason and the deciding rule."""

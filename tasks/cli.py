@@ -98,10 +98,23 @@ def _by_reason(counts: dict[str, int]) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()))
 
 
+def failed_rejections(rejected_by_reason: dict[str, int]) -> int:
+    """Rejected documents that count as failures: not those a filter the user set removed."""
+    from pipeline.document import FILTERED_REASONS
+
+    return sum(n for reason, n in rejected_by_reason.items() if reason not in FILTERED_REASONS)
+
+
 def counts_phrase(cleaned: int, rejected: dict[str, int], capped: dict[str, int], skipped: dict[str, int]) -> str:
-    """``5 cleaned, 2 rejected (empty 1, malformed_json 1), 0 capped`` (+ skipped records)."""
-    parts = [f"{cleaned} cleaned", f"{sum(rejected.values())} rejected" + (f" ({_by_reason(rejected)})" if rejected else ""),
-             f"{sum(capped.values())} capped" + (f" ({_by_reason(capped)})" if capped else "")]
+    """``5 cleaned, 2 rejected (empty 1, malformed_json 1), 0 capped`` (+ filtered, skipped records)."""
+    from pipeline.document import FILTERED_REASONS
+
+    filtered = {r: n for r, n in rejected.items() if r in FILTERED_REASONS}
+    rejected = {r: n for r, n in rejected.items() if r not in FILTERED_REASONS}
+    parts = [f"{cleaned} cleaned", f"{sum(rejected.values())} rejected" + (f" ({_by_reason(rejected)})" if rejected else "")]
+    if filtered:
+        parts.append(f"{sum(filtered.values())} filtered out as asked ({_by_reason(filtered)})")
+    parts.append(f"{sum(capped.values())} capped" + (f" ({_by_reason(capped)})" if capped else ""))
     if skipped:
         parts.append(f"skipped {sum(skipped.values())} records that are not documents ({_by_reason(skipped)})")
     return ", ".join(parts)
@@ -164,7 +177,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     if args.rejects:
         where += f", rejects in {args.rejects}"
     print(clean_summary(stats, unreadable, where), file=sys.stderr)
-    return SOME_REJECTED if stats.rejected or unreadable else OK
+    return SOME_REJECTED if failed_rejections(stats.rejected_by_reason) or unreadable else OK
 
 
 _COLOURS = {"keep": "\033[32m", "drop": "\033[31m", "dim": "\033[2m", "end": "\033[0m"}
@@ -184,7 +197,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             print(paint(f"# {doc.id}  skipped: {doc.skipped}", "dim"))
             continue
         clean_or_reject(doc, cfg)
-        rejected += doc.rejected
+        rejected += failed_rejections({doc.error: 1}) if doc.rejected else 0
         print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  title={doc.title!r}", "dim"))
         if doc.error and not doc.decisions:
             print(paint(f"# rejected: {doc.error}: {doc.detail}", "drop"))
@@ -228,8 +241,11 @@ def parse_date(text: str):
 
 def decruft_overrides(args: argparse.Namespace) -> dict[str, str]:
     """luigi.cfg ``[decruft]`` settings given on the command line (``run``/``config``), as strings."""
+    if args.rules and len(args.rules) > 1:
+        raise UsageError(f"{args.command}: --rules takes one folder here (luigi.cfg's rules_dir), "
+                         f"not {len(args.rules)}: {', '.join(args.rules)}")
     given = {"raw_root": args.raw_root, "clean_root": args.clean_root, "output_format": args.output_format,
-             "rules_dir": args.rules}
+             "rules_dir": args.rules[0] if args.rules else None}
     overrides = {k: v for k, v in given.items() if v is not None}
     if args.disable_rule is not None:
         overrides["disabled_rules"] = json.dumps(args.disable_rule)
@@ -453,7 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--clean-root", metavar="DIR", help="where partitions are written (luigi.cfg clean_root)")
         p.add_argument("--output-format", choices=PARTITION_FORMATS,
                        help="records as jsonl (luigi.cfg's default), jsonl.gz, parquet or txt-dir (luigi.cfg output_format)")
-        p.add_argument("--rules", metavar="DIR", help="a folder of extra rule files, *.toml (luigi.cfg rules_dir)")
+        p.add_argument("--rules", action="append", metavar="DIR",
+                       help="a folder of extra rule files, *.toml (luigi.cfg rules_dir; one folder)")
         p.add_argument("--disable-rule", action="append", metavar="ID",
                        help="switch a rule off by id; repeatable; replaces luigi.cfg's disabled_rules")
         p.add_argument("--rules-only", action="store_true",

@@ -296,6 +296,8 @@ keeps = ["The harbour reopened on Monday."]
     assert "The harbour cat sat on the quay all day." in rec["text"].split("\n\n")
     bad = decruft(*base, "--clean-root", "x", "--disable-rule", "no.such.rule", cwd=tmp_path)
     assert bad.returncode == 2 and "no.such.rule" in err_lines(bad)[-1] and not (tmp_path / "x").exists()
+    two = decruft(*base, "--rules", "my-rules", "--clean-root", "x", cwd=tmp_path)
+    assert two.returncode == 2 and "--rules takes one folder" in err_lines(two)[-1] and not (tmp_path / "x").exists()
 
 
 def test_every_run_option_has_help_text():
@@ -386,3 +388,12 @@ def test_txt_dir_output_folder_gets_the_umask(work: Path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((work / "texts").stat().st_mode) == 0o750
+
+
+def test_documents_filtered_out_by_a_users_option_are_not_failures():
+    from tasks.cli import counts_phrase, failed_rejections
+
+    assert failed_rejections({"language_filtered": 3}) == 0
+    assert failed_rejections({"language_filtered": 3, "empty": 1}) == 1
+    assert counts_phrase(2, {"language_filtered": 3, "empty": 1}, {}, {}) == (
+        "2 cleaned, 1 rejected (empty 1), 3 filtered out as asked (language_filtered 3), 0 capped")
