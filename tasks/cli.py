@@ -316,6 +316,18 @@ def run_summary(roots, worker) -> str:
     return line
 
 
+@contextlib.contextmanager
+def settings_errors(command: str):
+    """A setting Luigi cannot parse (``shard_max_files = many``) becomes one usage error line."""
+    import luigi
+
+    try:
+        yield
+    except (ValueError, TypeError, luigi.parameter.ParameterException) as exc:
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise UsageError(f"{command}: configuration: {exc}{cause}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     dates = [parse_date(d) for d in args.dates]
     if args.workers < 1:
@@ -329,11 +341,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tasks.clean import CleanPartition
     from tasks.config import decruft
 
-    try:
+    with settings_errors("run"):
         retcodes = retcode()
         version_info(decruft().clean_config())  # bad settings or rule files: exit 2 before Luigi starts
-    except (ValueError, TypeError, luigi.parameter.ParameterException) as exc:
-        raise UsageError(f"run: configuration: {exc}") from None
     roots = [CleanPartition(date=d) for d in dates]
     try:
         result = luigi.build(roots, workers=args.workers, local_scheduler=not args.scheduler_host,
@@ -382,7 +392,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     from tasks.settings import effective_settings, format_settings
 
-    rows, files = effective_settings(decruft_overrides(args))
+    with settings_errors("config"):
+        rows, files = effective_settings(decruft_overrides(args))
     if args.json:
         print(json.dumps({"files": files, "settings": rows}, indent=1, ensure_ascii=False))
     else:

@@ -397,3 +397,12 @@ def test_documents_filtered_out_by_a_users_option_are_not_failures():
     assert failed_rejections({"language_filtered": 3, "empty": 1}) == 1
     assert counts_phrase(2, {"language_filtered": 3, "empty": 1}, {}, {}) == (
         "2 cleaned, 1 rejected (empty 1), 3 filtered out as asked (language_filtered 3), 0 capped")
+
+
+def test_a_setting_luigi_cannot_parse_is_one_line_and_exit_2(tmp_path: Path):
+    (tmp_path / "luigi.cfg").write_text("[decruft]\nshard_max_files = many\n", encoding="utf-8")
+    for cmd in (["run", DATE], ["config"]):
+        res = decruft(*cmd, cwd=tmp_path)
+        assert res.returncode == 2 and res.stdout == b""
+        (line,) = err_lines(res)
+        assert line.startswith(f"decruft: {cmd[0]}: configuration:") and "shard_max_files" in line and "'many'" in line
