@@ -14,7 +14,7 @@ from .decode import UNENCODABLE_STAT, make_document_encodable
 from .document import Document
 from .language import detect_language
 from .normalize import split_lines
-from .rules import RuleSet, load_rules
+from .rules import RuleError, RuleSet, load_rules
 from .site_profile import SiteProfiles
 
 try:
@@ -117,6 +117,8 @@ def clean_or_reject(doc: Document, cfg: CleanConfig | None = None,
     """``clean_document`` that never raises: an unexpected error rejects this document only."""
     try:
         return clean_document(doc, cfg, profiles)
+    except RuleError:  # a bad rule file is the run's configuration, not this document's fault
+        raise
     except Exception as exc:  # one bad document never stops a batch
         doc.error, doc.detail = "internal_error", f"{type(exc).__name__}: {exc}"
         return doc

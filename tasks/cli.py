@@ -507,6 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
     settings_options(p)
     p.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=cmd_config)
+
+    from tasks import rules_cli  # `decruft rules list|check`
+    rules_cli.add_parser(sub)
     return parser
 
 

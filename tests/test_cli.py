@@ -163,7 +163,7 @@ def _rule_dir(tmp_path: Path) -> Path:
 
 [[rule]]
 id = "local.en.shoigu"
-reason = "local_test"
+reason = "site_boilerplate"
 pattern = '^On Wednesday, Russia.s Defense Minister'
 max_words = 80
 matches = ["On Wednesday, Russia's Defense Minister said so."]
@@ -183,12 +183,12 @@ def test_user_rules_and_disable_rule(work, capsys):
     assert main(["clean", "seed.txt", "--rules", str(rules), "--disable-rule", "nav.en.read_more"]) == 0
     (rec,) = _records(capsys.readouterr().out)
     assert shoigu not in rec["text"]
-    assert any(d["rule"] == "local.en.shoigu" and d["reason"] == "local_test" and d["text"].startswith(shoigu)
+    assert any(d["rule"] == "local.en.shoigu" and d["reason"] == "site_boilerplate" and d["text"].startswith(shoigu)
                for d in rec["removed"])
     assert rec["version"]["rules"] != plain["version"]["rules"]
 
     assert main(["explain", "seed.txt", "--rules", str(rules)]) == 0
-    assert any(l.startswith("DROP ") and "local_test:local.en.shoigu" in l for l in capsys.readouterr().out.splitlines())
+    assert any(l.startswith("DROP ") and "site_boilerplate:local.en.shoigu" in l for l in capsys.readouterr().out.splitlines())
 
 
 def test_disable_rule_keeps_read_more(work, capsys):

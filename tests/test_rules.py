@@ -261,8 +261,125 @@ def test_first_rule_in_file_order_wins_with_prefilter(tmp_path):
         folder = tmp_path / first
         folder.mkdir()
         _write(folder, "order.toml", "".join(
-            f"[[rule]]\nid = 'order.{r}'\nreason = 'share_buttons'\npattern = '{patterns[r]}'\n\n"
+            f"[[rule]]\nid = 'order.{r}'\nreason = 'share'\npattern = '{patterns[r]}'\n\n"
             for r in (first, second)))
         rules = load_rules(extra_dirs=(folder,), disabled=frozenset(r.id for r in RULES.rules))
         assert rules.match("Share this article").id == f"order.{first}"
         assert rules.match("Nothing to see here") is None
+
+
+# ---- rule ids and files tell the truth ---------------------------------------------------------
+
+LANGUAGE_EXAMPLES = [(rule, line) for rule in RULES.rules if rule.lang != "*" for line in rule.matches + rule.keeps]
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES.rules if r.lang != "*"], ids=lambda r: r.id)
+def test_language_rule_matches_no_other_language_example(rule):
+    # Each language file's rule run on every other language file's examples: a form several
+    # languages share belongs in common.toml under a neutral id, not in one language's file.
+    foreign = [(other.id, line) for other, line in LANGUAGE_EXAMPLES
+               if other.lang != rule.lang and rule.applies(line)]
+    assert not foreign, f"{rule.id} ({rule.lang}) matches other languages' examples: {foreign}"
+
+
+@pytest.mark.parametrize(("line", "rule_id"), [
+    ("Startseite", "nav.de.menu"),
+    ("Главная", "nav.ru.menu"),
+    ("Skip to content", "nav.en.skip_links"),
+    ("Sponsored", "ads.en.advertisement"),
+    ("Foto: EFE", "credit.foto_label"),
+    ("Manifestantes en la Puerta del Sol de Madrid. Foto: EFE", "credit.caption_end"),
+    ("Read more", "nav.en.read_more"),
+    ("Weiterlesen", "nav.de.read_more"),
+    ("Читайте также", "nav.ru.read_more"),
+    ("© 2024 Diario El País, S.L. Todos los derechos reservados.", "legal.copyright_notice"),
+    ("18+", "legal.age_rating"),
+    ("Pubblicità", "ads.it.pubblicita"),
+])
+def test_rule_that_removes_a_line_names_what_it_is(line, rule_id):
+    # Issue 11 item 6: nav.de.weiterlesen removed "Startseite", nav.ru.chitayte "Главная",
+    # nav.en.read_more "Skip to content", credit.de.caption_end a Spanish "Foto: EFE",
+    # ads.de.anzeige the English "Sponsored".
+    assert RULES.match(line).id == rule_id
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES.rules if r.lang == "*"], ids=lambda r: r.id)
+def test_common_rule_ids_name_no_language(rule):
+    assert not set(rule.id.split(".")) & {r.lang for r in RULES.rules}, rule.id
+    assert Path(rule.origin).name == "common.toml"
+
+
+# ---- the NYT's photo credits ------------------------------------------------------------------
+
+NYT_CAPTION = [
+    "The governor spoke to reporters outside the statehouse on Tuesday.",
+    "Credit...",
+    "Jane Doe/The New York Times",
+]
+
+
+def test_nyt_credit_lines_are_photo_credits():
+    for line in NYT_CAPTION[1:]:
+        assert RULES.match(line).reason == "photo_credit", line
+    assert RULES.match("Kirsten Luce for The New York Times").reason == "photo_credit"
+    assert RULES.match("Credit...Chang W. Lee/The New York Times").reason == "photo_credit"
+    # body sentences with the same words stay
+    assert RULES.match("Credit... that is what the bank refused him, his lawyer said in court.") is None
+    assert RULES.match("Jane Doe said The New York Times had hired her in 1983.") is None
+
+
+NYT_DEV_DUMP = Path(__file__).parents[2] / "shared" / "corpus" / "dev" / (
+    "04a6711caa7c687592777718866e781e976e0fe684faebe8b3cedcef8cd0ea34") / "dump.txt"
+
+
+@pytest.mark.skipif(not NYT_DEV_DUMP.exists(), reason=f"dev corpus not found ({NYT_DEV_DUMP})")
+def test_nyt_dev_dump_loses_its_photo_credits():
+    import pipeline
+
+    rec = pipeline.clean_text(NYT_DEV_DUMP.read_text(encoding="utf-8"))
+    paragraphs = rec["text"].split("\n\n")
+    assert "Credit..." not in paragraphs
+    assert not [p for p in paragraphs if p.endswith("/The New York Times")]
+    credits = [r for r in rec["removed"] if r["reason"] == "photo_credit"]
+    assert {r["rule"] for r in credits} >= {"credit.en.credit_ellipsis", "credit.en.staff_photographer"}
+
+
+# ---- bad user rules are refused at load -------------------------------------------------------
+
+REFUSED_RULES = {
+    "unknown reason": ("reason = 'not_a_reason'\npattern = '^Shop now$'\nmatches = ['Shop now']\n",
+                       "unknown reason 'not_a_reason'"),
+    "matches missed": ("reason = 'advertisement'\npattern = '^Shop now$'\nmatches = ['Shop now!!']\n",
+                       "does not match its `matches` example 'Shop now!!'"),
+    "keeps matched": ("reason = 'advertisement'\npattern = '^Shop now'\nmatches = ['Shop now']\n"
+                      "keeps = ['Shop now for the best deals, the ad said.']\n",
+                      "matches its `keeps` example 'Shop now for the best deals, the ad said.'"),
+}
+
+
+@pytest.mark.parametrize(("body", "problem"), REFUSED_RULES.values(), ids=REFUSED_RULES.keys())
+def test_bad_user_rule_is_refused_with_file_id_and_problem(tmp_path, body, problem):
+    path = _write(tmp_path, "mine.toml", "[[rule]]\nid = 'mine.promo'\n" + body)
+    with pytest.raises(RuleError) as info:
+        load_rules(extra_dirs=(tmp_path,))
+    message = str(info.value)
+    assert str(path) in message and "'mine.promo'" in message and problem in message
+
+
+def test_check_rules_dir_lists_every_problem(tmp_path):
+    from pipeline.rules import check_rules_dir
+
+    _write(tmp_path, "a.toml", "[[rule]]\nid = 'mine.a'\n" + REFUSED_RULES["unknown reason"][0]
+           + "\n[[rule]]\nid = 'mine.b'\n" + REFUSED_RULES["keeps matched"][0])
+    _write(tmp_path, "b.toml", f"[[rule]]\nid = '{RULES.rules[0].id}'\nreason = 'navigation'\npattern = '^x$'\n")
+    rules, problems = check_rules_dir(tmp_path)
+    assert [r.id for r in rules] == ["mine.a", "mine.b", RULES.rules[0].id]
+    assert len(problems) == 3
+    assert "'mine.a': unknown reason" in problems[0]
+    assert "'mine.b': its pattern matches its `keeps` example" in problems[1]
+    assert "already defined in common.toml" in problems[2]
+    good = tmp_path / "good"
+    good.mkdir()
+    _write(good, "ok.toml", "[[rule]]\nid = 'mine.ok'\nreason = 'advertisement'\npattern = '^Shop now$'\n"
+           "matches = ['Shop now']\nkeeps = ['Shop now for the best deals, the ad said.']\n")
+    assert check_rules_dir(good)[1] == []

@@ -12,8 +12,14 @@ Each file holds ``[[rule]]`` tables::
     matches = ["… we have a small favor to ask. As you may have heard, …"]
     keeps = ["The minister said he had a small favor to ask of Moscow."]
 
-A file may set ``lang = "en"`` at the top (``"*"`` for language-independent rules).
-``matches`` and ``keeps`` are checked by the test suite for every rule.
+A file may set ``lang = "en"`` at the top (``"*"`` for language-independent rules). A
+language file's rules match that language's own phrases; a form several languages share lives
+in ``common.toml`` under an id without a language code.
+
+Every file is checked when it is loaded: ``reason`` must be one of ``REASONS``, every
+``matches`` line must be matched by the rule's own pattern and no ``keeps`` line may be; a
+file that fails is refused with its path, the rule id and the problem (``RuleError``).
+``check_rules_dir`` lists every problem of a folder instead of stopping at the first.
 """
 from __future__ import annotations
 
@@ -32,6 +38,12 @@ import ahocorasick
 
 BUILTIN_DIR = Path(__file__).parent
 SCOPES = ("line", "to_end")
+# Removal reasons a rule may give (README: "Removal reasons"); ``title`` and ``boilerplate``
+# belong to the title finder and the line labeller.
+REASONS = frozenset({
+    "donation_appeal", "photo_credit", "navigation", "share", "newsletter", "cookie_notice",
+    "advertisement", "payment_widget", "legal", "comments", "site_boilerplate",
+})
 _CACHED_LINE_CHARS = 200  # lines up to this long have their answer cached…
 _CACHE_SIZE = 100_000  # …in a cache emptied when it reaches this many lines
 _WORD = re.compile(r"\w+")
@@ -82,23 +94,43 @@ def _compile(raw: str, case: str, where: str) -> tuple[re.Pattern[str], str, int
     return compiled, raw, flags
 
 
-def _parse_file(path: Path) -> tuple[list[tuple[Rule, str, int]], bytes]:
+def _parse_file(path: Path, problems: list[str] | None = None) -> tuple[list[tuple[Rule, str, int]], bytes]:
+    """The rules of one file. A problem raises ``RuleError``, or, with ``problems`` given, is
+    appended there and the rule (when it compiled) is still returned, so every problem is seen."""
     data = path.read_bytes()
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{path}: {exc}") from None
+        if problems is None:
+            raise RuleError(f"{path}: {exc}") from None
+        problems.append(f"{path}: {exc}")
+        return [], data
     lang = doc.get("lang", "*")
     out = []
+
+    def problem(message: str) -> None:
+        if problems is None:
+            raise RuleError(message)
+        problems.append(message)
+
     for n, entry in enumerate(doc.get("rule", [])):
-        where = f"{path.name} rule #{n} ({entry.get('id', '?')})"
+        where = f"{path}: rule #{n} ({entry.get('id', '?')})"
         missing = {"id", "reason", "pattern"} - entry.keys()
         if missing:
-            raise RuleError(f"{where}: missing {sorted(missing)}")
+            problem(f"{where}: missing {sorted(missing)}")
+            continue
+        where = f"{path}: rule {entry['id']!r}"
+        if entry["reason"] not in REASONS:
+            problem(f"{where}: unknown reason {entry['reason']!r} (one of: {', '.join(sorted(REASONS))})")
         scope = entry.get("scope", "line")
         if scope not in SCOPES:
-            raise RuleError(f"{where}: scope must be one of {SCOPES}")
-        compiled, raw, flags = _compile(entry["pattern"], entry.get("case", "insensitive"), where)
+            problem(f"{where}: scope must be one of {SCOPES}")
+            scope = "line"
+        try:
+            compiled, raw, flags = _compile(entry["pattern"], entry.get("case", "insensitive"), where)
+        except RuleError as exc:
+            problem(str(exc))
+            continue
         rule = Rule(
             id=entry["id"],
             reason=entry["reason"],
@@ -111,6 +143,12 @@ def _parse_file(path: Path) -> tuple[list[tuple[Rule, str, int]], bytes]:
             origin=str(path),
             literals=required_literals(raw, flags),
         )
+        for line in rule.matches:
+            if not rule.applies(line):
+                problem(f"{where}: its pattern does not match its `matches` example {line!r}")
+        for line in rule.keeps:
+            if rule.applies(line):
+                problem(f"{where}: its pattern matches its `keeps` example {line!r}")
         out.append((rule, raw, flags))
     return out, data
 
@@ -319,7 +357,7 @@ def load_rules(extra_dirs: tuple[Path, ...] = (), disabled: frozenset[str] = fro
         digest.update(path.name.encode() + b"\0" + data)
         for rule, raw, flags in parsed:
             if rule.id in seen:
-                raise RuleError(f"{path.name}: rule id {rule.id!r} already defined in {seen[rule.id]}")
+                raise RuleError(f"{path}: rule id {rule.id!r} already defined in {seen[rule.id]}")
             seen[rule.id] = path.name
             if rule.id not in disabled:
                 entries.append((rule, raw, flags))
@@ -328,3 +366,27 @@ def load_rules(extra_dirs: tuple[Path, ...] = (), disabled: frozenset[str] = fro
         raise RuleError(f"cannot disable unknown rule ids: {sorted(unknown)}")
     digest.update(",".join(sorted(disabled)).encode())
     return RuleSet(entries, digest.hexdigest()[:12])
+
+
+def check_rules_dir(folder: Path) -> tuple[list[Rule], list[str]]:
+    """Every rule of a user folder and every problem found in it (empty when all is well).
+
+    Checks what loading checks (TOML, fields, reason, scope, pattern, the rules' own
+    ``matches``/``keeps``) and that no id repeats one already defined, built-in or earlier."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return [], [f"rules folder not found: {folder}"]
+    problems: list[str] = []
+    seen = {rule.id: Path(rule.origin).name for rule in load_rules().rules}
+    rules: list[Rule] = []
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        problems.append(f"{folder}: no *.toml rule files")
+    for path in files:
+        parsed, _ = _parse_file(path, problems)
+        for rule, _, _ in parsed:
+            if rule.id in seen:
+                problems.append(f"{path}: rule {rule.id!r}: id already defined in {seen[rule.id]}")
+            seen.setdefault(rule.id, path.name)
+            rules.append(rule)
+    return rules, problems
