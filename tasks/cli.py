@@ -281,11 +281,19 @@ def luigi_exit_code(worker, roots, retcodes) -> int:
     return code
 
 
+_STATUS_WORDS = (  # Luigi's summary categories, in the order a day is described by
+    ("completed", "completed"), ("already_done", "already done"), ("failed", "failed"),
+    ("still_pending_ext", "missing data: an external input is not there yet"),
+    ("scheduling_error", "scheduling error"), ("upstream_failure", "a shard failed"),
+    ("upstream_missing_dependency", "missing data: an external input is not there yet"),
+    ("run_by_other_worker", "run by another worker"), ("upstream_run_by_other_worker", "run by another worker"),
+    ("not_run", "not run"))
+
+
 def _status_of(task, task_sets) -> str:
-    for status in ("completed", "already_done", "failed", "still_pending_ext", "scheduling_error",
-                   "upstream_failure", "upstream_missing_dependency", "run_by_other_worker", "not_run"):
+    for status, words in _STATUS_WORDS:
         if task in task_sets.get(status, ()):
-            return status.replace("_", " ")
+            return words
     return "not run"
 
 

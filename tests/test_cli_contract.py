@@ -406,3 +406,14 @@ def test_a_setting_luigi_cannot_parse_is_one_line_and_exit_2(tmp_path: Path):
         assert res.returncode == 2 and res.stdout == b""
         (line,) = err_lines(res)
         assert line.startswith(f"decruft: {cmd[0]}: configuration:") and "shard_max_files" in line and "'many'" in line
+
+
+def test_run_waiting_for_ready_exits_with_missing_data(tmp_path: Path):
+    _luigi_cfg(tmp_path)
+    cfg = tmp_path / "luigi.cfg"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("require_ready = false", "require_ready = true"), encoding="utf-8")
+    _day(tmp_path)
+    res = decruft("run", DATE, "--raw-root", "in", "--clean-root", "out", cwd=tmp_path)
+    assert res.returncode == 20  # luigi.cfg [retcode] missing_data
+    assert err_lines(res)[-1] == (f"decruft: 0 of 1 day complete; not complete: {DATE} (missing data: an external "
+                                  f"input is not there yet); exit 20")
