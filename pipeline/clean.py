@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import replace
 from functools import lru_cache
 from importlib import metadata as _metadata
@@ -16,6 +17,8 @@ from .language import detect_language
 from .normalize import split_lines
 from .rules import RuleError, RuleSet, load_rules
 from .site_profile import SiteProfiles
+
+log = logging.getLogger(__name__)
 
 try:
     __version__ = _metadata.version("decruft")
@@ -99,7 +102,23 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     if len(doc.text) < cfg.min_output_chars:
         doc.error = "empty_after_cleaning"
         doc.detail = f"nothing left after cleaning ({len(decisions)} lines removed)"
+    if doc.capped:
+        log.warning("capped %s: %s", doc.id, "; ".join(describe_cap(name, cfg) for name in doc.capped))
     return doc
+
+
+def describe_cap(name: str, cfg: CleanConfig) -> str:
+    """One limit that cut a document (a ``stats.capped`` name), in words, with its setting."""
+    if name == "input_bytes":
+        return f"only the first max_input_bytes = {cfg.max_input_bytes:,} bytes were read"
+    if name == "document_chars":
+        return f"only the first max_document_chars = {cfg.max_document_chars:,} characters were cleaned"
+    if name == "line_chars":
+        return f"lines longer than max_line_chars = {cfg.max_line_chars:,} characters were cut"
+    if name == "soup_capped":
+        return (f"HTML over max_html_bytes = {cfg.max_html_bytes:,} or nested deeper than max_html_depth = "
+                f"{cfg.max_html_depth:,}: its first {cfg.max_html_bytes:,} characters read without trafilatura")
+    return name
 
 
 _WARM_UP = ("Home | News | Sport\nWarm-up page\nThe rules, the line model and the language profiles "

@@ -13,7 +13,11 @@ from pathlib import Path
 class CleanConfig:
     # --- input bounds -----------------------------------------------------
     max_input_bytes: int = 20_000_000
-    """Bytes read from one file (after gzip); longer input is truncated and counted as capped."""
+    """Bytes read from one single-document input (text, HTML; after gzip); longer input is
+    truncated and counted as capped. JSONL and WARC inputs are not cut: see max_record_bytes."""
+    max_record_bytes: int = 20_000_000
+    """Bytes of one record of a multi-document input (a JSONL line, a WARC record's body): JSONL
+    and WARC are streamed record by record, and a longer record is rejected as ``too_large``."""
     max_document_chars: int = 2_000_000
     """Characters of one document kept for cleaning; the rest is dropped and counted as capped."""
     max_line_chars: int = 20_000

@@ -178,13 +178,54 @@ def declared_charset(data: bytes) -> str | None:
         return None
 
 
+def _refuse_non_text(data: bytes) -> None:
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise InputError("unsupported_format", f"not text: {what}")
+
+
+def _refuse_binary(data: bytes) -> None:
+    sample = data[:65536]
+    control = sum(sample.count(b) for b in _CONTROL_BYTES)
+    if control / len(sample) > 0.05:
+        raise InputError("binary", f"binary data: {control} control bytes in the first {len(sample)}")
+
+
+def stream_encoding(head: bytes, *, complete: bool) -> str:
+    """The encoding of a stream read piece by piece (a JSONL file), from its first bytes.
+
+    The same decisions as ``decode_bytes`` (BOM, UTF-16 without BOM, UTF-8, detection), but
+    ``head`` may end inside a character unless ``complete`` (it is the whole stream).
+    Raises InputError (``empty`` only when ``complete``).
+    """
+    if not head.strip():
+        if complete:
+            raise InputError("empty", "empty or whitespace-only input")
+        return "utf-8"
+    _refuse_non_text(head)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    wide = _utf16_without_bom(head)
+    if wide:
+        return wide
+    _refuse_binary(head)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    encoding = _detect(head[:200_000])
+    if encoding is None:
+        raise InputError("undecodable", "no text encoding fits these bytes")
+    return encoding
+
+
 def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
     """Decode ``data``; returns (text, encoding name). Raises InputError."""
     if not data.strip():
         raise InputError("empty", "empty or whitespace-only input")
-    for magic, what in _MAGIC.items():
-        if data.startswith(magic):
-            raise InputError("unsupported_format", f"not text: {what}")
+    _refuse_non_text(data)
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
@@ -198,10 +239,7 @@ def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
             return data.decode(wide), wide
         except UnicodeDecodeError:
             pass
-    sample = data[:65536]
-    control = sum(sample.count(b) for b in _CONTROL_BYTES)
-    if control / len(sample) > 0.05:
-        raise InputError("binary", f"binary data: {control} control bytes in the first {len(sample)}")
+    _refuse_binary(data)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -68,14 +69,13 @@ def list_folder(folder: Path) -> list[Path]:
 def iter_input_documents(paths: list[str], fmt: str, cfg: "CleanConfig", unreadable: list[str]):
     """Documents of every path: ``-`` is stdin, a folder is read recursively (ids relative to it)."""
     from pipeline.batch import iter_file_documents
-    from pipeline.readers import documents_from_bytes, read_capped
+    from pipeline.readers import documents_from_stream
 
     cwd = Path.cwd()
     for name in paths:
         if name == "-":
-            data, capped = read_capped(sys.stdin.buffer, cfg.max_input_bytes)
-            yield from documents_from_bytes(data, doc_id="<stdin>", source="<stdin>", fmt=fmt, capped=capped,
-                                            max_bytes=cfg.max_input_bytes)
+            # read as a file is (gzip by its magic bytes, JSONL and WARC record by record)
+            yield from documents_from_stream(sys.stdin.buffer, doc_id="<stdin>", source="<stdin>", fmt=fmt, cfg=cfg)
             continue
         path = Path(name)
         if path.is_dir() and os.access(path, os.R_OK | os.X_OK):
@@ -521,10 +521,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _WarningsToStderr(logging.Handler):
+    """The library's warnings (inputs cut by a limit, damaged archives): one ``decruft: …`` line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"{PROG}: {record.getMessage()}", file=sys.stderr)
+
+
+def show_library_warnings() -> None:
+    logger = logging.getLogger("pipeline")
+    if not any(isinstance(h, _WarningsToStderr) for h in logger.handlers):
+        logger.addHandler(_WarningsToStderr(logging.WARNING))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pipeline.rules import RuleError
 
+    show_library_warnings()
     try:
         return args.func(args)
     except UsageError as exc:

@@ -30,6 +30,8 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
                                         description="learn and remove per-site boilerplate lines")
     site_min_share = luigi.FloatParameter(default=0.3, description="share of a site's documents a line must be in")
     site_min_docs = luigi.IntParameter(default=5, description="documents a line must be in")
+    max_record_bytes = luigi.IntParameter(default=CleanConfig.max_record_bytes,
+                                          description="bytes of one JSONL line or WARC record; longer: rejected too_large")
 
     def clean_config(self) -> CleanConfig:
         return CleanConfig(
@@ -38,4 +40,5 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
             statistical=self.statistical,
             site_min_share=self.site_min_share,
             site_min_docs=self.site_min_docs,
+            max_record_bytes=self.max_record_bytes,
         )

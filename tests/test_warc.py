@@ -86,11 +86,17 @@ def test_html_responses_are_documents_and_the_rest_is_skipped(tmp_path: Path, na
     assert counts["inputs"] == counts["cleaned"] == 2 and counts["rejected"] == 0
 
 
-def test_body_is_capped_per_record(tmp_path: Path):
+def test_a_record_over_max_record_bytes_is_rejected_and_the_next_is_read(tmp_path: Path):
     path = tmp_path / "c.warc.gz"
-    write_warc(path)
+    rec_ids = write_warc(path)
+    # the per-file cap does not apply to a WARC: the file is several times this size
     docs = [d for d in iter_documents(path, cfg=CleanConfig(max_input_bytes=300)) if not d.skipped]
-    assert len(docs) == 2 and all("input_bytes" in d.capped for d in docs)
+    assert [(d.url, d.error) for d in docs] == [("https://example.org/ru", None), ("https://example.org/en", None)]
+    ru_bytes = len(RU_PAGE.encode("cp1251"))
+    docs = [d for d in iter_documents(path, cfg=CleanConfig(max_record_bytes=ru_bytes - 1)) if not d.skipped]
+    assert [(d.url, d.error) for d in docs] == [("https://example.org/ru", "too_large"), ("https://example.org/en", None)]
+    assert docs[0].id.endswith("#" + rec_ids["https://example.org/ru"].strip("<>").removeprefix("urn:uuid:"))
+    assert f"max_record_bytes ({ru_bytes - 1:,} bytes)" in docs[0].detail
 
 
 def test_corrupt_warc_keeps_what_was_read(tmp_path: Path):
@@ -164,3 +170,40 @@ def test_partition_counts_skipped_records(tmp_path: Path):
     assert summary["skipped"] == {k: v * 2 - (k == "record_revisit") for k, v in EXPECTED_SKIPPED.items()}
     assert sorted(r["url"] for r in records) == ["https://example.org/en"] * 2 + ["https://example.org/ru"] * 2
     assert all(r["source"].startswith(str(Path("raw") / DATE)) and "#urn:uuid:" in r["source"] for r in records)
+
+
+def shorten_content_length(data: bytes, url: bytes, by: int) -> bytes:
+    """The WARC with the Content-Length of ``url``'s response record made ``by`` bytes too small."""
+    at = data.index(b"WARC-Type: response")
+    at = data.index(b"WARC-Target-URI: " + url, at)
+    start = data.index(b"Content-Length: ", at) + len(b"Content-Length: ")
+    end = data.index(b"\r\n", start)
+    return data[:start] + str(int(data[start:end]) - by).encode() + data[end:]
+
+
+def test_a_damaged_warc_costs_one_short_stderr_line_per_document(tmp_path: Path):
+    """Once: warcio printed 'WARNING: Record not followed by newline…' with the raw page bytes."""
+    import random
+
+    write_warc(tmp_path / "good.warc", gz=False)
+    write_warc(tmp_path / "good.warc.gz", gz=True)
+    plain, packed = (tmp_path / "good.warc").read_bytes(), (tmp_path / "good.warc.gz").read_bytes()
+    (tmp_path / "short.warc").write_bytes(shorten_content_length(plain, b"https://example.org/ru", 60))
+    names = ["short.warc"]
+    rnd = random.Random(7)
+    for k in range(40):
+        data = bytearray(packed if k % 2 else plain)
+        for _ in range(rnd.randint(1, 4)):
+            data[rnd.randrange(len(data))] = rnd.randrange(256)
+        names.append(f"m{k}.warc" + (".gz" if k % 2 else ""))
+        (tmp_path / names[-1]).write_bytes(bytes(data))
+    res = subprocess.run([str(Path(sys.executable).parent / "decruft"), "clean", *names, "-o", "out.jsonl"],
+                         cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=300)
+    assert res.returncode in (0, 1), res.stderr[-2000:]
+    lines = res.stderr.splitlines()
+    assert not [l for l in lines if not l.startswith("decruft: ")]
+    assert not [l for l in lines if "Remainder" in l or "\\x" in l or len(l) > 400]
+    per_file = [sum(1 for l in lines if f" {name}" in l or f"/{name}" in l) for name in names]
+    assert max(per_file) <= 2 and len(lines) <= len(names) * 2 + 1
+    short = [l for l in lines if "short.warc" in l]
+    assert short and all("Content-Length" in l for l in short)
