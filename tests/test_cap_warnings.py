@@ -30,7 +30,7 @@ def test_cli_warns_with_the_document_and_the_limit(tmp_path: Path):
     res = subprocess.run([str(Path(sys.executable).parent / "decruft"), "clean", "big.txt", "long.txt", "small.txt",
                           "-o", "out.jsonl"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    warnings = [line for line in res.stderr.splitlines() if "capped" in line]
+    warnings = [line for line in res.stderr.splitlines() if line.startswith("decruft: capped ")]
     assert warnings == [
         "decruft: capped big.txt: only the first max_document_chars = 2,000,000 characters were cleaned",
         "decruft: capped long.txt: lines longer than max_line_chars = 20,000 characters were cut",
@@ -62,5 +62,5 @@ def test_luigi_log_warns_with_the_document_and_the_limit(tmp_path: Path):
                           "--date", DATE, "--local-scheduler"], cwd=tmp_path, capture_output=True, text=True,
                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
-    warnings = [line for line in res.stderr.splitlines() if "capped" in line]
+    warnings = [line for line in res.stderr.splitlines() if line.startswith("capped ")]
     assert warnings == ["capped long.txt: lines longer than max_line_chars = 20,000 characters were cut"]
