@@ -16,8 +16,11 @@ Layout of one partition, ``<clean_root>/<date>/``::
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import fcntl
 import json
+import multiprocessing
 import os
 import shutil
 from functools import lru_cache
@@ -32,7 +35,18 @@ from pipeline.site_profile import ProfileLearner, SiteProfiles
 from pipeline.writers import FORMAT_SUFFIX, UniqueIds, open_writer, output_format_of, records_at, rewrite_ids
 
 from .config import decruft
-from .sandbox import shared_cleaner
+from .sandbox import die_with_parent, shared_cleaner
+
+
+@luigi.Task.event_handler(luigi.Event.START)
+def _end_with_the_worker(task: luigi.Task) -> None:
+    """With ``--workers N`` each task runs in a process forked by the worker: when the worker
+    dies (even by ``kill -9``) the kernel kills that process at once (``PR_SET_PDEATHSIG``),
+    instead of letting it run its task to the end. With one worker the task runs in the worker
+    itself, which is left alone."""
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        die_with_parent(parent.pid)
 
 
 def list_inputs(folder: Path) -> list[Path]:
@@ -138,6 +152,28 @@ def _warm_up_once() -> None:
     warm_up(decruft().clean_config())
 
 
+@contextlib.contextmanager
+def partition_lock(date: dt.date, exclusive: bool):
+    """Hold ``<clean_root>/<date>/_shards/.lock``: shared while a task writes into the partition
+    (its shards, site counts, site profile), exclusive while ``CleanPartition`` finishes it.
+
+    Two runs of one day at once (``--no-lock``, or ``--workers 1`` beside ``--workers 2``, which
+    take different Luigi locks) then never pull files from under each other: while the
+    exclusive lock is held no other process writes there, so every temporary file left is
+    provably stale (a killed run's) and can go. POSIX record locks (``lockf``): released when the
+    process ends, however it ends, not inherited by forked children (the cleaning process), and
+    honoured over NFS.
+    """
+    folder = clean_dir(date) / "_shards"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def raw_dir(date: dt.date) -> Path:
     """``<raw_root>/<date>/``: the day's input files."""
     return Path(decruft().raw_root) / date.isoformat()
@@ -171,9 +207,12 @@ class LearnShardSites(luigi.Task):
         return luigi.LocalTarget(clean_dir(self.date) / "_shards" / f"part-{self.index:05d}.sites.json")
 
     def run(self):
-        cfg = decruft().clean_config()
-        learner = learn_site_counts([Path(p) for p in self.files], raw_dir(self.date), cfg)
-        write_json(self.output(), learner.state())
+        with partition_lock(self.date, exclusive=False):
+            if self.output().exists():  # another run of this day wrote it meanwhile
+                return
+            cfg = decruft().clean_config()
+            learner = learn_site_counts([Path(p) for p in self.files], raw_dir(self.date), cfg)
+            write_json(self.output(), learner.state())
 
 
 class LearnSiteProfiles(luigi.Task):
@@ -189,14 +228,17 @@ class LearnSiteProfiles(luigi.Task):
         return luigi.LocalTarget(clean_dir(self.date) / "_site_profiles.json")
 
     def run(self):
-        cfg = decruft().clean_config()
-        learner = ProfileLearner(max_words=cfg.site_max_words)
-        for target in self.input():
-            with target.open("r") as fh:
-                learner.merge(json.load(fh))
-        profile = learner.profile(cfg.site_min_share, cfg.site_min_docs)
-        with self.output().open("w") as fh:
-            json.dump(profile, fh, ensure_ascii=False, indent=1)
+        with partition_lock(self.date, exclusive=False):
+            if self.output().exists():  # another run of this day wrote it meanwhile
+                return
+            cfg = decruft().clean_config()
+            learner = ProfileLearner(max_words=cfg.site_max_words)
+            for target in self.input():
+                with target.open("r") as fh:
+                    learner.merge(json.load(fh))
+            profile = learner.profile(cfg.site_min_share, cfg.site_min_docs)
+            with self.output().open("w") as fh:
+                json.dump(profile, fh, ensure_ascii=False, indent=1)
         self.set_status_message(f"{len(profile['sites'])} sites with boilerplate lines")
 
 
@@ -237,14 +279,18 @@ class CleanShard(luigi.Task):
         }
 
     def run(self):
-        out = self.output()
-        base = raw_dir(self.date)
-        profiles = None
-        if "profiles" in self.input():
-            with self.input()["profiles"].open("r") as fh:
-                profiles = SiteProfiles.load(fh)
-        stats = write_batch([Path(p) for p in self.files], base, out,
-                            {"shard": self.index, "files": len(self.files)}, profiles=profiles, task=self)
+        with partition_lock(self.date, exclusive=False):
+            if self.complete():  # another run of this day cleaned this shard meanwhile
+                self.set_status_message("cleaned by another run")
+                return
+            out = self.output()
+            base = raw_dir(self.date)
+            profiles = None
+            if "profiles" in self.input():
+                with self.input()["profiles"].open("r") as fh:
+                    profiles = SiteProfiles.load(fh)
+            stats = write_batch([Path(p) for p in self.files], base, out,
+                                {"shard": self.index, "files": len(self.files)}, profiles=profiles, task=self)
         self.set_progress_percentage(100)
         self.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected")
 
@@ -284,6 +330,15 @@ class CleanPartition(luigi.Task):
     def run(self):
         if not self.raw_dir().is_dir():
             raise FileNotFoundError(f"no raw partition folder {self.raw_dir()}")
+        with partition_lock(self.date, exclusive=True):
+            if self.complete():  # another run of this day finished it meanwhile
+                self.set_status_message("finished by another run")
+                return
+            self._finish()
+
+    def _finish(self):
+        """Clean up, make ids unique, merge rejects and counts, write the report, then _SUCCESS.json.
+        Runs under the partition's exclusive lock: nobody else writes here meanwhile."""
         shards = self.shards()
         out_dir = Path(self.output().path).parent
         expected = {Path(s.output()["records"].path).name for s in shards}
@@ -291,8 +346,10 @@ class CleanPartition(luigi.Task):
             # left by an earlier plan of this partition with more shards, or another output_format
             if stale.name not in expected and output_format_of(stale) is not None:
                 shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+        # Left by a killed run: every shard is complete by now, and under the exclusive lock no
+        # other run is writing (a live run's temporary files are never touched).
         for litter in [*out_dir.glob("*-luigi-tmp-*"), *out_dir.glob("_shards/*-luigi-tmp-*")]:
-            litter.unlink(missing_ok=True)  # left by a killed run; every shard is complete by now
+            litter.unlink(missing_ok=True)
         for litter in [*out_dir.glob(".part-*.tmp"), *out_dir.glob(".part-*.old")]:  # the writers' own
             shutil.rmtree(litter, ignore_errors=True) if litter.is_dir() else litter.unlink(missing_ok=True)
         final_ids = self._make_ids_unique(shards)

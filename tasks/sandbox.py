@@ -14,8 +14,12 @@ cleaning itself.
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
+import os
 import select
+import signal
+import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Iterator
@@ -27,9 +31,27 @@ from pipeline.document import Document
 from pipeline.site_profile import SiteProfiles
 
 _DONE = None  # the child's message after the last document of a job
+_PR_SET_PDEATHSIG = 1
 
 
-def _serve(conn: Connection, parent_end: Connection, cfg: CleanConfig, profiles: SiteProfiles | None) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel SIGKILL this process as soon as its parent dies (Linux ``PR_SET_PDEATHSIG``;
+    elsewhere nothing). A parent already gone before the call (we were re-parented) ends us now."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _serve(conn: Connection, parent_end: Connection, cfg: CleanConfig, profiles: SiteProfiles | None,
+           parent_pid: int) -> None:
+    # Mid-document the pipe is not being read: have the kernel end us with the parent instead.
+    die_with_parent(parent_pid)
     # The forked child inherited the parent's end of the pipe too: close it, or a killed
     # parent would never be noticed (recv would wait for ourselves) and we would live on.
     parent_end.close()
@@ -72,7 +94,8 @@ class IsolatedCleaner:
             warm_up(self.cfg)
             self._warm = True
         parent, child = self._ctx.Pipe()
-        self._proc = self._ctx.Process(target=_serve, args=(child, parent, self.cfg, self.profiles), daemon=True)
+        self._proc = self._ctx.Process(target=_serve, args=(child, parent, self.cfg, self.profiles, os.getpid()),
+                                      daemon=True)
         self._proc.start()
         child.close()
         self._conn = parent
