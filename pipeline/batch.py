@@ -4,6 +4,8 @@ Used by the CLI and the Luigi shard tasks alike; the caller owns the output file
 """
 from __future__ import annotations
 
+import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,13 +91,113 @@ class BatchStats:
 
 
 def relative_id(path: Path, base: Path | None) -> str:
-    """Path relative to ``base`` (posix), or the path itself when it lies outside ``base``."""
+    """Path relative to ``base`` (posix), or the path itself when it lies outside ``base``.
+
+    The path as listed comes first: a symbolic link ``base/alias.txt`` is ``alias.txt``, not
+    its target's name. Only a path that is not lexically under ``base`` is resolved.
+    """
     if base is not None:
+        try:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(base)).as_posix()
+        except ValueError:
+            pass
         try:
             return path.resolve().relative_to(base.resolve()).as_posix()
         except ValueError:
             pass
     return path.as_posix()
+
+
+class Listing(NamedTuple):
+    """What ``list_inputs`` found: files to read, sorted, and entries rejected without reading."""
+
+    inputs: list[Path]
+    rejects: list[Document]
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def list_inputs(root: Path, folder: Path | None = None, follow_symlinks: bool = False) -> Listing:
+    """Every input file under ``folder`` (default: ``root``), sub-folders included, sorted.
+
+    Names starting with ``.`` or ``_`` are not inputs (markers such as ``_READY``). The rule for
+    symbolic links (the same for a partition, whose root is ``raw_root`` and folder the day,
+    and for ``decruft clean DIR``, whose root and folder are DIR):
+
+    - a link to a file inside ``root`` is read, its id the link's own path relative to
+      ``folder``; one that resolves outside ``root`` is rejected (``outside_root``) without
+      being opened;
+    - a link to a folder is rejected (``symlinked_folder``), its files unread;
+    - with ``follow_symlinks`` every link is followed, folders too (a link back into a folder
+      being walked is rejected as a loop, ``unreadable``);
+    - a dangling link, an unreadable folder, and anything that is not a regular file (a FIFO,
+      a socket, a device) is rejected as ``unreadable``.
+
+    Rejects are Documents with ``error`` and ``detail`` set, ids relative to ``folder``.
+    """
+    root = Path(root)
+    folder = root if folder is None else Path(folder)
+    real_root = root.resolve()
+    inputs: list[Path] = []
+    rejects: list[Document] = []
+
+    def reject(path: Path, reason: str, detail: str) -> None:
+        rejects.append(Document(id=relative_id(path, folder), source=str(path), error=reason, detail=detail))
+
+    def walk(dirpath: Path, ancestors: frozenset) -> None:
+        try:
+            with os.scandir(dirpath) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            reject(dirpath, "unreadable", f"cannot list the folder: {type(exc).__name__}: {exc.strerror or exc}")
+            return
+        for entry in entries:
+            if entry.name.startswith((".", "_")):
+                continue
+            path = Path(entry.path)
+            try:
+                link = entry.is_symlink()
+                if link:
+                    try:
+                        target = path.resolve(strict=True)
+                    except (OSError, RuntimeError):
+                        reject(path, "unreadable", f"dangling symbolic link to {os.readlink(path)}")
+                        continue
+                st = path.stat()
+            except OSError as exc:
+                reject(path, "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}")
+                continue
+            if link and not follow_symlinks:
+                if not _is_within(target, real_root):
+                    reject(path, "outside_root", f"symbolic link to {target}, outside {root} "
+                                                 "(read only with follow_symlinks = true)")
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    reject(path, "symlinked_folder", f"symbolic link to the folder {target} "
+                                                     "(walked only with follow_symlinks = true)")
+                    continue
+            if stat.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                if key in ancestors:
+                    reject(path, "unreadable", "symbolic link loop: the folder is already being read")
+                    continue
+                walk(path, ancestors | {key})
+            elif stat.S_ISREG(st.st_mode):
+                inputs.append(path)
+            else:
+                reject(path, "unreadable", "not a regular file")
+
+    top = folder.stat()
+    walk(folder, frozenset({(top.st_dev, top.st_ino)}))
+    inputs.sort()
+    rejects.sort(key=lambda d: d.source)
+    return Listing(inputs, rejects)
 
 
 def iter_file_documents(path: Path, base: Path | None, cfg: CleanConfig, fmt: str = "auto") -> Iterator[Document]:

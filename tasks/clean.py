@@ -19,23 +19,29 @@ import bisect
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import shutil
+import time
 from functools import lru_cache
 from pathlib import Path
 
 import luigi
 
-from pipeline.batch import BatchStats, clean_units, learn_site_counts
+from pipeline.batch import BatchStats, Listing, Tally, clean_units, learn_site_counts, list_inputs, relative_id
 from pipeline.clean import version_info, warm_up
 from pipeline.report import PartitionScan, write_report
 from pipeline.site_profile import ProfileLearner, SiteProfiles
-from pipeline.writers import FORMAT_SUFFIX, UniqueIds, open_writer, output_format_of, records_at, rewrite_ids
+from pipeline.writers import FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, records_at, rewrite_ids
 
 from .config import decruft
 from .sandbox import die_with_parent, shared_cleaner
+
+
+logger = logging.getLogger("luigi-interface")
 
 
 @luigi.Task.event_handler(luigi.Event.START)
@@ -47,15 +53,6 @@ def _end_with_the_worker(task: luigi.Task) -> None:
     parent = multiprocessing.parent_process()
     if parent is not None and parent.pid is not None:
         die_with_parent(parent.pid)
-
-
-def list_inputs(folder: Path) -> list[Path]:
-    """Every input file under ``folder``, sorted; hidden files and ``_MARKERS`` are not inputs."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        found.extend(Path(dirpath, f) for f in filenames if not f.startswith((".", "_")))
-    return sorted(found)
 
 
 def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[Path]]:
@@ -184,13 +181,83 @@ def clean_dir(date: dt.date) -> Path:
     return Path(decruft().clean_root) / date.isoformat()
 
 
+def partition_listing(date: dt.date) -> Listing:
+    """The day's input files, and the entries rejected unread (``pipeline.batch.list_inputs``:
+    symbolic links outside ``raw_root``, dangling links, …; luigi.cfg ``follow_symlinks``)."""
+    raw = raw_dir(date)
+    if not raw.is_dir():
+        return Listing([], [])
+    return list_inputs(Path(decruft().raw_root), raw, decruft().follow_symlinks)
+
+
 def partition_plan(date: dt.date) -> list[list[Path]]:
     """The day's input files grouped into shards (luigi.cfg ``shard_max_files``/``_bytes``)."""
     cfg = decruft()
-    raw = raw_dir(date)
-    if not raw.is_dir():
-        return []
-    return plan_shards(list_inputs(raw), cfg.shard_max_files, cfg.shard_max_bytes)
+    return plan_shards(partition_listing(date).inputs, cfg.shard_max_files, cfg.shard_max_bytes)
+
+
+def file_manifest(paths, base: Path) -> list[dict]:
+    """``[{name, size, mtime_ns}]`` of ``paths`` (name: the id's path, relative to ``base``), as
+    they are now; what ``_SUCCESS.json`` records as ``input_files`` and a rerun compares."""
+    found = []
+    for p in paths:
+        p = Path(p)
+        try:
+            st = os.stat(p) if os.path.exists(p) else os.lstat(p)
+            size, mtime = st.st_size, st.st_mtime_ns
+        except OSError:
+            size = mtime = None
+        found.append({"name": relative_id(p, base), "size": size, "mtime_ns": mtime})
+    return found
+
+
+def listing_manifest(date: dt.date) -> list[dict]:
+    """The manifest of everything the day's listing holds: inputs and entries rejected unread."""
+    listing = partition_listing(date)
+    return sorted(file_manifest([*listing.inputs, *(Path(d.source) for d in listing.rejects)], raw_dir(date)),
+                  key=lambda e: e["name"])
+
+
+def digest(manifest: list[dict]) -> str:
+    """A short fingerprint of a manifest (what an intermediate output was made from)."""
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:20]
+
+
+_DAY_DIGESTS: dict[tuple, tuple[float, str]] = {}
+
+
+def day_digest(date: dt.date) -> str:
+    """Fingerprint of the day's input files (the site profile depends on all of them).
+
+    Every shard's ``complete()`` asks, several times per run: the answer is kept for two
+    seconds, so that a day of many shards is listed once per scheduling pass, not once per shard.
+    """
+    key = (date, decruft().raw_root, decruft().follow_symlinks)
+    now = time.monotonic()
+    hit = _DAY_DIGESTS.get(key)
+    if hit is not None and now - hit[0] < 2.0:
+        return hit[1]
+    value = digest(file_manifest(partition_listing(date).inputs, raw_dir(date)))
+    _DAY_DIGESTS[key] = (now, value)
+    return value
+
+
+def read_json(path) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _made_from(path, key: str, current) -> bool:
+    """Whether the JSON output at ``path`` records ``key`` equal to ``current`` (a callable, called
+    only when needed). Outputs written before inputs were recorded (no ``key``) count as current."""
+    data = read_json(path)
+    if data is None:
+        return False
+    return key not in data or data[key] == current()
 
 
 class LearnShardSites(luigi.Task):
@@ -206,13 +273,21 @@ class LearnShardSites(luigi.Task):
     def output(self):
         return luigi.LocalTarget(clean_dir(self.date) / "_shards" / f"part-{self.index:05d}.sites.json")
 
+    def inputs_digest(self) -> str:
+        return digest(file_manifest(self.files, raw_dir(self.date)))
+
+    def complete(self):
+        """Written, from these files as they are now (a changed day is learnt again)."""
+        return self.output().exists() and _made_from(self.output().path, "inputs", self.inputs_digest)
+
     def run(self):
         with partition_lock(self.date, exclusive=False):
-            if self.output().exists():  # another run of this day wrote it meanwhile
+            if self.complete():  # another run of this day wrote it meanwhile
                 return
+            made_from = self.inputs_digest()  # before reading: a change while reading shows next time
             cfg = decruft().clean_config()
             learner = learn_site_counts([Path(p) for p in self.files], raw_dir(self.date), cfg)
-            write_json(self.output(), learner.state())
+            write_json(self.output(), dict(learner.state(), inputs=made_from))
 
 
 class LearnSiteProfiles(luigi.Task):
@@ -227,16 +302,21 @@ class LearnSiteProfiles(luigi.Task):
     def output(self):
         return luigi.LocalTarget(clean_dir(self.date) / "_site_profiles.json")
 
+    def complete(self):
+        """Written, from the day's files as they are now (a changed day is learnt again)."""
+        return self.output().exists() and _made_from(self.output().path, "inputs", lambda: day_digest(self.date))
+
     def run(self):
         with partition_lock(self.date, exclusive=False):
-            if self.output().exists():  # another run of this day wrote it meanwhile
+            if self.complete():  # another run of this day wrote it meanwhile
                 return
+            made_from = day_digest(self.date)
             cfg = decruft().clean_config()
             learner = ProfileLearner(max_words=cfg.site_max_words)
             for target in self.input():
                 with target.open("r") as fh:
                     learner.merge(json.load(fh))
-            profile = learner.profile(cfg.site_min_share, cfg.site_min_docs)
+            profile = dict(learner.profile(cfg.site_min_share, cfg.site_min_docs), inputs=made_from)
             with self.output().open("w") as fh:
                 json.dump(profile, fh, ensure_ascii=False, indent=1)
         self.set_status_message(f"{len(profile['sites'])} sites with boilerplate lines")
@@ -278,6 +358,20 @@ class CleanShard(luigi.Task):
             "scan": luigi.LocalTarget(out / "_shards" / f"{name}.scan.json"),
         }
 
+    def complete(self):
+        """Every output written, from these files as they are now and (with site profiles) from
+        the day as it is now: after a change of the day's inputs, a shard is cleaned again."""
+        if not all(t.exists() for t in self.output().values()):
+            return False
+        stats = read_json(self.output()["stats"].path)
+        if stats is None:
+            return False
+        if "input_files" in stats and stats["input_files"] != file_manifest(self.files, raw_dir(self.date)):
+            return False
+        if decruft().site_profiles and "profile_inputs" in stats and stats["profile_inputs"] != day_digest(self.date):
+            return False
+        return True
+
     def run(self):
         with partition_lock(self.date, exclusive=False):
             if self.complete():  # another run of this day cleaned this shard meanwhile
@@ -285,18 +379,80 @@ class CleanShard(luigi.Task):
                 return
             out = self.output()
             base = raw_dir(self.date)
+            extra = {"shard": self.index, "files": len(self.files),
+                     "input_files": file_manifest(self.files, base)}  # before reading them
             profiles = None
             if "profiles" in self.input():
                 with self.input()["profiles"].open("r") as fh:
-                    profiles = SiteProfiles.load(fh)
-            stats = write_batch([Path(p) for p in self.files], base, out,
-                                {"shard": self.index, "files": len(self.files)}, profiles=profiles, task=self)
+                    data = json.load(fh)
+                profiles = SiteProfiles(data)
+                if "inputs" in data:
+                    extra["profile_inputs"] = data["inputs"]
+            stats = write_batch([Path(p) for p in self.files], base, out, extra, profiles=profiles, task=self)
         self.set_progress_percentage(100)
         self.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected")
 
 
+def input_changes(recorded: list[dict], current: list[dict]) -> dict[str, list[str]]:
+    """Names ``new``, ``changed`` (size or mtime) and ``missing`` between two manifests."""
+    before = {e["name"]: (e["size"], e["mtime_ns"]) for e in recorded}
+    now = {e["name"]: (e["size"], e["mtime_ns"]) for e in current}
+    return {
+        "new": sorted(n for n in now if n not in before),
+        "changed": sorted(n for n in now if n in before and now[n] != before[n]),
+        "missing": sorted(n for n in before if n not in now),
+    }
+
+
+def describe_changes(changes: dict[str, list[str]], limit: int = 10) -> str:
+    def names(found: list[str]) -> str:
+        shown = ", ".join(found[:limit])
+        return shown + (f", … ({len(found) - limit} more)" if len(found) > limit else "")
+    return "; ".join(f"{len(v)} {k} ({names(v)})" for k, v in changes.items() if v)
+
+
+_SAID: set[str] = set()
+
+
+def say_once(message: str) -> None:
+    """A warning on stderr (Luigi's log), once per process however often complete() is asked."""
+    if message not in _SAID:
+        _SAID.add(message)
+        logger.warning(message)
+
+
+class PartitionInputsUnchanged(luigi.ExternalTask):
+    """The inputs of a cleaned day are still those ``_SUCCESS.json`` records.
+
+    Required by ``CleanPartition`` only when they are not and ``on_input_change = fail``: the
+    day is then "missing data" (exit 20, luigi.cfg ``[retcode] missing_data``) and nothing is
+    rewritten.
+    """
+
+    date = luigi.DateParameter()
+
+    def complete(self):
+        changes = CleanPartition(date=self.date).input_changes()
+        if changes:
+            say_once(f"{raw_dir(self.date)} changed since {clean_dir(self.date)} was cleaned: "
+                     f"{describe_changes(changes)}. on_input_change = fail: nothing done; clean the day again "
+                     "with on_input_change = reclean (luigi.cfg, --decruft-on-input-change reclean, "
+                     "decruft run --on-input-change reclean)")
+        return not changes
+
+    def output(self):
+        return luigi.LocalTarget(clean_dir(self.date) / "_SUCCESS.json")
+
+
 class CleanPartition(luigi.Task):
-    """Every dump under ``<raw_root>/<date>/`` → ``<clean_root>/<date>/`` (see module doc)."""
+    """Every dump under ``<raw_root>/<date>/`` → ``<clean_root>/<date>/`` (see module doc).
+
+    Complete when ``_SUCCESS.json`` exists, names the configured ``output_format`` and records
+    the inputs the day holds now (names, sizes, mtimes). A day complete in another format is an
+    error unless ``force`` is set (then it is cleaned again in the new one). A day whose inputs
+    changed is "missing data" (exit 20) with ``on_input_change = fail``, cleaned again with
+    ``reclean`` (only the shards whose files changed, all of them when site profiles are on).
+    """
 
     date = luigi.DateParameter(default=dt.date.today())
 
@@ -310,12 +466,51 @@ class CleanPartition(luigi.Task):
 
     @classmethod
     def bulk_complete(cls, parameter_tuples):
-        """For ``RangeDaily``: days already cleaned, and days with nothing to clean yet."""
+        """For ``RangeDaily``: days already cleaned, and days with nothing to clean yet. A day
+        whose inputs changed is not complete: ``on_input_change`` decides what happens to it."""
         tasks = (cls(date=date) for date in parameter_tuples)
         return [task.date for task in tasks if task.complete() or not task.has_input()]
 
+    def recorded(self) -> dict | None:
+        """``_SUCCESS.json`` as written, or None."""
+        return read_json(self.output().path)
+
+    def recorded_format(self, summary: dict) -> str | None:
+        """The format the day was cleaned in (from the part files for days cleaned before it was recorded)."""
+        if "output_format" in summary:
+            return summary["output_format"]
+        found = {output_format_of(p) for p in Path(self.output().path).parent.glob("part-*")} - {None}
+        return found.pop() if len(found) == 1 else None
+
+    def other_format(self) -> str | None:
+        """The format a complete day was cleaned in when it is not the configured one."""
+        summary = self.recorded()
+        if summary is None:
+            return None
+        fmt = self.recorded_format(summary)
+        return fmt if fmt is not None and fmt != decruft().output_format else None
+
+    def input_changes(self) -> dict[str, list[str]] | None:
+        """New, changed and missing input names since the day was cleaned; None when none (or
+        when the day is not cleaned, or was cleaned before inputs were recorded)."""
+        summary = self.recorded()
+        if summary is None or "input_files" not in summary or not self.raw_dir().is_dir():
+            return None
+        changes = input_changes(summary["input_files"], listing_manifest(self.date))
+        return changes if any(changes.values()) else None
+
+    def complete(self):
+        return (self.output().exists() and self.recorded() is not None and self.other_format() is None
+                and self.input_changes() is None)
+
     def requires(self):
         cfg = decruft()
+        if self.output().exists():
+            if self.other_format() is not None and not cfg.force:
+                return  # run() says why; nothing else is touched
+            if cfg.on_input_change == "fail" and self.input_changes() is not None:
+                yield PartitionInputsUnchanged(date=self.date)
+                return
         if cfg.require_ready:
             yield RawPartitionReady(date=self.date)
         for i, files in enumerate(partition_plan(self.date)):
@@ -330,6 +525,12 @@ class CleanPartition(luigi.Task):
     def run(self):
         if not self.raw_dir().is_dir():
             raise FileNotFoundError(f"no raw partition folder {self.raw_dir()}")
+        other = self.other_format()
+        if other is not None and not decruft().force:
+            raise RuntimeError(f"{clean_dir(self.date)} is already complete as {other}, not "
+                               f"{decruft().output_format}: nothing done. To clean it again as "
+                               f"{decruft().output_format} (replacing the {other} files), use --force "
+                               "(decruft run) or --decruft-force true")
         with partition_lock(self.date, exclusive=True):
             if self.complete():  # another run of this day finished it meanwhile
                 self.set_status_message("finished by another run")
@@ -354,6 +555,7 @@ class CleanPartition(luigi.Task):
             shutil.rmtree(litter, ignore_errors=True) if litter.is_dir() else litter.unlink(missing_ok=True)
         final_ids = self._make_ids_unique(shards)
         total, scan = BatchStats(), PartitionScan(rejects_present=True)
+        version = version_info(decruft().clean_config())
         with luigi.LocalTarget(out_dir / "_rejects.jsonl").open("w") as rejects:
             for shard in shards:
                 with shard.output()["rejects"].open("r") as fh:
@@ -363,7 +565,20 @@ class CleanPartition(luigi.Task):
                     total.merge(json.load(fh))
                 with shard.output()["scan"].open("r") as fh:
                     scan.merge(json.load(fh))
+            listing_rejects = partition_listing(self.date).rejects
+            for doc in listing_rejects:  # rejected unread: links outside raw_root, …
+                record = doc.to_reject(version)
+                rejects.write(dumps(record) + "\n")
+                total.count(Tally.of(doc))
+                scan.add_reject(record)
         self._read_sample(shards, final_ids, scan)
+        # What was cleaned, as each shard saw its files before reading them, and what the
+        # listing rejected unread: a later run compares this with the day as it is then.
+        manifest = []
+        for shard in shards:
+            stats = read_json(shard.output()["stats"].path) or {}
+            manifest.extend(stats.get("input_files") or file_manifest(shard.files, self.raw_dir()))
+        manifest.extend(file_manifest([Path(d.source) for d in listing_rejects], self.raw_dir()))
         counts = total.as_dict()
         if counts["inputs"] != counts["cleaned"] + counts["rejected"]:
             raise RuntimeError(f"lost documents: {counts}")
@@ -373,7 +588,9 @@ class CleanPartition(luigi.Task):
             "shards": len(shards),
             **counts,
             "version": version_info(decruft().clean_config()),
+            "output_format": decruft().output_format,
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "input_files": sorted(manifest, key=lambda e: e["name"]),
         }
         with luigi.LocalTarget(out_dir / "_report.html", format=luigi.format.UTF8).open("w") as fh:
             write_report(out_dir, fh, summary=summary, scan=scan)
@@ -422,18 +639,24 @@ class CleanPartition(luigi.Task):
 
 
 class CleanFile(luigi.Task):
-    """One input file → ``<clean_root>/files/<name>.jsonl`` (+ ``.rejects.jsonl``, ``.stats.json``)."""
+    """One input file → ``<clean_root>/files/<name>.<key>.jsonl`` (+ ``.rejects.jsonl``, ``.stats.json``).
+
+    ``<key>`` is a hash of the file's absolute path: ``/a/note.txt`` and ``/b/note.txt`` never
+    share an output (the name stays for people reading the folder).
+    """
 
     path = luigi.Parameter()
 
     def output(self):
         src = Path(self.path)
+        key = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:12]
+        stem = f"{src.name}.{key}"
         out = Path(decruft().clean_root) / "files"
-        suffix = FORMAT_SUFFIX[decruft().output_format] or ".txt-dir"  # txt-dir: the folder <name>.txt-dir/
+        suffix = FORMAT_SUFFIX[decruft().output_format] or ".txt-dir"  # txt-dir: the folder <name>.<key>.txt-dir/
         return {
-            "records": luigi.LocalTarget(out / f"{src.name}{suffix}"),
-            "rejects": luigi.LocalTarget(out / f"{src.name}.rejects.jsonl"),
-            "stats": luigi.LocalTarget(out / f"{src.name}.stats.json"),
+            "records": luigi.LocalTarget(out / f"{stem}{suffix}"),
+            "rejects": luigi.LocalTarget(out / f"{stem}.rejects.jsonl"),
+            "stats": luigi.LocalTarget(out / f"{stem}.stats.json"),
         }
 
     def run(self):

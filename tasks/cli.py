@@ -59,11 +59,13 @@ def config_from_args(args: argparse.Namespace) -> "CleanConfig":
     )
 
 
-def list_folder(folder: Path) -> list[Path]:
-    """The input files of a folder given to ``decruft clean``: the same listing as a partition's day."""
-    from tasks.clean import list_inputs  # the partition's own listing
+def list_folder(folder: Path, follow_symlinks: bool = False):
+    """The input files of a folder given to ``decruft clean``, and the entries rejected unread
+    (links out of the folder, dangling links, …): the same listing as a partition's day, with
+    the folder as the root (``pipeline.batch.list_inputs``)."""
+    from pipeline.batch import list_inputs
 
-    return list_inputs(folder)
+    return list_inputs(folder, folder, follow_symlinks)
 
 
 def iter_input_documents(paths: list[str], fmt: str, cfg: "CleanConfig", unreadable: list[str]):
@@ -79,10 +81,11 @@ def iter_input_documents(paths: list[str], fmt: str, cfg: "CleanConfig", unreada
             continue
         path = Path(name)
         if path.is_dir() and os.access(path, os.R_OK | os.X_OK):
-            files = list_folder(path)
-            if not files:
+            files, rejected = list_folder(path)
+            if not files and not rejected:
                 print(f"{PROG}: no input files in folder {name}", file=sys.stderr)
                 unreadable.append(name)
+            yield from rejected  # already rejected: clean_or_reject passes them through
             for file in files:
                 yield from iter_file_documents(file, path, cfg, fmt)
             continue
@@ -251,6 +254,12 @@ def decruft_overrides(args: argparse.Namespace) -> dict[str, str]:
         overrides["disabled_rules"] = json.dumps(args.disable_rule)
     if args.rules_only:
         overrides["statistical"] = "false"
+    if getattr(args, "follow_symlinks", False):
+        overrides["follow_symlinks"] = "true"
+    if getattr(args, "on_input_change", None):
+        overrides["on_input_change"] = args.on_input_change
+    if getattr(args, "force", False):
+        overrides["force"] = "true"
     return overrides
 
 
@@ -494,6 +503,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="switch a rule off by id; repeatable; replaces luigi.cfg's disabled_rules")
         p.add_argument("--rules-only", action="store_true",
                        help="phrase rules only, no statistical line labelling (luigi.cfg statistical = false)")
+        p.add_argument("--follow-symlinks", action="store_true",
+                       help="read symbolic links that point outside the raw root, and walk linked folders "
+                            "(default: rejected as outside_root / symlinked_folder; luigi.cfg follow_symlinks)")
+        p.add_argument("--on-input-change", choices=("fail", "reclean"),
+                       help="a cleaned day whose raw files changed: fail (exit 20, nothing rewritten) or "
+                            "reclean (clean it again) (luigi.cfg on_input_change, default fail)")
+        p.add_argument("--force", action="store_true",
+                       help="clean again a day already complete in another --output-format, replacing its "
+                            "files (luigi.cfg force)")
 
     p = sub.add_parser("run", help="run CleanPartition for dates through Luigi")
     p.add_argument("dates", nargs="+", metavar="YYYY-MM-DD", help="the days to clean: <raw_root>/<date>/ → <clean_root>/<date>/")

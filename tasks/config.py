@@ -26,6 +26,15 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
     document_timeout = luigi.FloatParameter(default=60.0, description="seconds one document may take (0: no limit)")
     require_ready = luigi.BoolParameter(default=False, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                         description="clean a day folder only once it holds a _READY marker")
+    follow_symlinks = luigi.BoolParameter(default=False, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+                                          description="read symbolic links in raw/<date>/ that point outside raw_root, "
+                                                      "and walk symlinked folders")
+    on_input_change = luigi.ChoiceParameter(
+        default="fail", choices=["fail", "reclean"],
+        description="a cleaned day whose raw files changed (new, changed, missing): fail (exit 20, "
+                    "nothing rewritten) or reclean (clean the day again)")
+    force = luigi.BoolParameter(default=False, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+                                description="clean again a day complete in another output_format")
     site_profiles = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                         description="learn and remove per-site boilerplate lines")
     site_min_share = luigi.FloatParameter(default=0.3, description="share of a site's documents a line must be in")
