@@ -207,7 +207,10 @@ def file_manifest(paths, base: Path) -> list[dict]:
             size, mtime = st.st_size, st.st_mtime_ns
         except OSError:
             size = mtime = None
-        found.append({"name": relative_id(p, base), "size": size, "mtime_ns": mtime})
+        # a file name that is not UTF-8 (surrogate escapes) is kept as \xNN escapes: writable, and
+        # the same on every run
+        name = relative_id(p, base).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        found.append({"name": name, "size": size, "mtime_ns": mtime})
     return found
 
 
