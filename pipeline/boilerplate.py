@@ -3,19 +3,32 @@
 Order matters (jusText issue 54): phrase rules decide first and their labels are
 fixed; the statistical labeller in ``classify`` only decides the lines left open,
 and can use the rule labels as context.
+
+Cleaning clean text changes nothing: ``strip_boilerplate`` decides the kept lines again, as a
+second cleaning of its output would (normalized again, re-joined, title, rules, line model),
+until they stand still, so a record's text cleaned again with its title is the same text.
 """
 from __future__ import annotations
 
 import re
 
-from .classify import label_lines, rejoin
+from .classify import _URLISH, _is_date, label_lines, rejoin_spans
 from .config import CleanConfig
 from .document import Decision
-from .normalize import word_key
+from .normalize import normalize_text, word_key
 from .rules import Rule, RuleSet
 from .site_profile import line_key
 
 _WORDS = re.compile(r"\w+")
+# A dump's page title ("Headline | Section - Site") is its first open line, among these…
+_PAGE_TITLE_LINES = 3
+# …scripts written without spaces between words (a headline there can be one \w+ token)
+_NO_SPACES = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# …and splits into parts at these separators (a headline's own " - " is a part boundary too;
+# runs of parts are tried, so it still matches).
+_TITLE_PARTS = re.compile(r"\s+[|–—-]\s+")
+_MENU_LINES = 8  # one-word lines passed over on the way to a dump's headline
+_MAX_PASSES = 4  # decisions, then up to 3 more passes over the kept lines (2 on every dev dump)
 
 
 def _looks_like_headline(line: str) -> bool:
@@ -23,27 +36,40 @@ def _looks_like_headline(line: str) -> bool:
     return 2 <= words <= 30 and not re.search(r"[.;:,]$", line)
 
 
+def _first_line_headline(line: str) -> bool:
+    """A line that can be a dump's headline without a page title to confirm it: 2-20 words,
+    no closing punctuation, starting with a capital (or a letter of a caseless script), not a
+    date ("Monday, November 18, 2019", "1 day ago") or an address."""
+    words = len(_WORDS.findall(line))
+    first = line[:1]
+    return (2 <= words <= 20 and not re.search(r"[.;:,]$", line) and first.isalpha() and not first.islower()
+            and not _is_date(line) and not _URLISH.search(line))
+
+
 def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str] = frozenset()
-                     ) -> tuple[list[str], list[Rule | None], list[bool]]:
+                     ) -> tuple[list[str], list[Rule | None], list[bool], list[tuple[int, int]]]:
     """Re-join fragments, but only inside runs of lines no rule matched.
 
     A line a rule removes ("Photo: …", "… we have a small favor to ask") must never be
     glued to its neighbour, nor a line of the site's profile (``site_keys``). Returns the
-    new lines, the rule each matches, and whether each (no rule matching) is in the profile.
+    new lines, the rule each matches, whether each (no rule matching) is in the profile,
+    and the range of input lines each was made of.
     """
     out_lines: list[str] = []
     out_rules: list[Rule | None] = []
     out_site: list[bool] = []
+    out_spans: list[tuple[int, int]] = []
     run: list[str] = []
+    run_start = 0
 
     def on_site(line: str) -> bool:
         return bool(site_keys) and line_key(line) in site_keys
 
     def flush() -> None:
-        originals = set(run)
-        for line in rejoin(run):
+        for line, start, end in rejoin_spans(run):
             out_lines.append(line)
-            if line in originals:  # neither a rule nor the profile took it above
+            out_spans.append((run_start + start, run_start + end))
+            if end - start == 1 and line == run[start]:  # neither a rule nor the profile took it above
                 out_rules.append(None)
                 out_site.append(False)
             else:
@@ -52,18 +78,21 @@ def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str]
                 out_site.append(rule is None and on_site(line))
         run.clear()
 
-    for line in lines:
+    for i, line in enumerate(lines):
         rule = rules.match(line)
         site = rule is None and on_site(line)
         if rule is None and not site:
+            if not run:
+                run_start = i
             run.append(line)
             continue
         flush()
         out_lines.append(line)
         out_rules.append(rule)
         out_site.append(site)
+        out_spans.append((i, i + 1))
     flush()
-    return out_lines, out_rules, out_site
+    return out_lines, out_rules, out_site, out_spans
 
 
 def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet, cfg: CleanConfig,
@@ -92,13 +121,47 @@ def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet, cf
     return fixed
 
 
+def repeated_headline(lines: list[str], fixed: list[Decision | None]) -> tuple[int, int] | None:
+    """``(i, j)``: line i, the first open line of the dump (where a scraper puts the page's
+    ``<title>``), reads like a page title ("Headline - Site"), and a later open line j repeats
+    its headline (the page's ``<h1>``); None if there is no such pair.
+
+    The headline is the longest part of the page title (or a run of parts containing it, for
+    a headline with its own " - "); it reads like a headline (2-30 words, no closing "." ";"
+    ":" ","; or, in a script written without spaces, one word of six characters or more), and
+    the page title has at most 40 words."""
+    first = next((i for i in range(min(len(lines), _PAGE_TITLE_LINES)) if fixed[i] is None), None)
+    if first is None or len(_WORDS.findall(lines[first])) > 40:
+        return None
+    texts = _TITLE_PARTS.split(lines[first])
+    parts = [word_key(p) for p in texts]
+    longest = max(range(len(parts)), key=lambda k: len(parts[k]))
+    head = texts[longest]
+    if not (_looks_like_headline(head) or (_NO_SPACES.search(head) and len(parts[longest]) >= 6)):
+        return None
+    wanted = {" ".join(filter(None, parts[a:b])) for a in range(longest + 1)
+              for b in range(longest + 1, len(parts) + 1)}
+    for j in range(first + 1, len(lines)):
+        if fixed[j] is None and word_key(lines[j]) in wanted:
+            return first, j
+    return None
+
+
 def split_title(lines: list[str], fixed: list[Decision | None], title: str | None) -> str | None:
     """Mark headline lines as removed (reason ``title``) and return the title.
 
     With a known title, every line equal to it (or to its longest part, for
-    "Headline - Site Name" page titles) goes. Without one, the first open line
-    that reads like a headline becomes the title when prose follows it.
+    "Headline - Site Name" page titles) goes. Without one, a headline that a dump repeats
+    (its page title, then its ``<h1>``: ``repeated_headline``) becomes the title, and both
+    lines go; failing that, the first open line that reads like a headline becomes the title
+    when a longer line follows it (one-word menu entries above it are passed over).
     """
+    if not title:
+        pair = repeated_headline(lines, fixed)
+        if pair is not None:
+            page_title, headline = pair
+            fixed[page_title] = Decision(lines[page_title], False, "title", "title.page_title")
+            title = lines[headline]
     if title:
         keys = {word_key(title)}
         parts = re.split(r"\s+[|–—-]\s+|\s+[»:]\s+", title)
@@ -110,14 +173,63 @@ def split_title(lines: list[str], fixed: list[Decision | None], title: str | Non
                 fixed[i] = Decision(line, False, "title", "title.match")
         return title
     open_idx = [i for i, f in enumerate(fixed) if f is None]
-    if len(open_idx) >= 2:
-        first, nxt = open_idx[0], open_idx[1]
-        if _looks_like_headline(lines[first]) and len(_WORDS.findall(lines[nxt])) > len(
-            _WORDS.findall(lines[first])
-        ):
-            fixed[first] = Decision(lines[first], False, "title", "title.first_line")
-            return lines[first]
+    for here, nxt in zip(open_idx[:_MENU_LINES + 1], open_idx[1:]):
+        words = len(_WORDS.findall(lines[here]))
+        if _first_line_headline(lines[here]) and len(_WORDS.findall(lines[nxt])) >= max(words + 1, 8):
+            fixed[here] = Decision(lines[here], False, "title", "title.first_line")
+            return lines[here]
+        if words > 1:
+            break  # only one-word menu entries ("Startseite", "Politik") may stand above it
     return None
+
+
+def _decide(lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None,
+            site_keys: frozenset[str]) -> tuple[list[Decision], str | None, list[tuple[int, int]]]:
+    """One pass: re-join, rules, site profile, title, line model. Also returns, per decision,
+    the range of ``lines`` it was made of."""
+    lines, matched, on_site, spans = rejoin_unmatched(lines, rules, site_keys)
+    if site_keys and all(site for m, site in zip(matched, on_site) if m is None):
+        on_site = None  # the whole page is "template": a duplicate document, not boilerplate
+    fixed = apply_rules(lines, matched, rules, cfg, on_site)
+    title = split_title(lines, fixed, title)
+    if cfg.statistical:
+        decisions = label_lines(lines, fixed, cfg, title=title)
+    else:
+        decisions = [f if f is not None else Decision(l, True) for l, f in zip(lines, fixed)]
+    return decisions, title, spans
+
+
+def _renormalized(decisions: list[Decision]) -> list[Decision]:
+    """Kept lines as the next cleaning would read them: normalization again ("&amp;amp;#65279;"
+    unescapes twice per pass) drops a line that becomes empty and changes one that changes."""
+    kept = [d.text for d in decisions if d.keep]
+    if normalize_text("\n".join(kept)).split("\n") == kept:
+        return decisions  # the usual case: one call for the whole text
+    out = []
+    for d in decisions:
+        text = normalize_text(d.text) if d.keep else d.text
+        if text and "\n" not in text:
+            out.append(d if text == d.text else Decision(text, True, d.reason, d.rule))
+        elif text:
+            out.extend(Decision(part, True, d.reason, d.rule) for part in text.split("\n"))
+    return out
+
+
+def _replace_kept(decisions: list[Decision], again: list[Decision],
+                  spans: list[tuple[int, int]]) -> list[Decision]:
+    """``decisions`` with its kept lines replaced by ``again`` (decided over those kept lines;
+    ``spans``: which of them each one was made of). Removed lines keep their place."""
+    by_start = {start: d for d, (start, _) in zip(again, spans)}
+    out: list[Decision] = []
+    k = 0  # index among the kept lines
+    for d in decisions:
+        if not d.keep:
+            out.append(d)
+            continue
+        if k in by_start:
+            out.append(by_start[k])
+        k += 1
+    return out
 
 
 def strip_boilerplate(
@@ -127,14 +239,18 @@ def strip_boilerplate(
     """Decide every line; returns the decisions (in order) and the document title.
 
     ``site_keys``: normalized lines learned as boilerplate for this document's site.
+    The kept lines are decided again (without the site profile, which a second cleaning
+    would not have) until a pass keeps them all unchanged: the output is a fixed point.
     """
-    lines, matched, on_site = rejoin_unmatched(lines, rules, site_keys)
-    if site_keys and all(site for m, site in zip(matched, on_site) if m is None):
-        on_site = None  # the whole page is "template": a duplicate document, not boilerplate
-    fixed = apply_rules(lines, matched, rules, cfg, on_site)
-    title = split_title(lines, fixed, title)
-    if cfg.statistical:
-        decisions = label_lines(lines, fixed, cfg, title=title)
-    else:
-        decisions = [f if f is not None else Decision(l, True) for l, f in zip(lines, fixed)]
+    decisions, title, _ = _decide(lines, rules, cfg, title, site_keys)
+    for _ in range(_MAX_PASSES - 1):
+        decisions = _renormalized(decisions)
+        kept = [d.text for d in decisions if d.keep]
+        if not kept:
+            break
+        again, again_title, spans = _decide(kept, rules, cfg, title, frozenset())
+        if again_title == title and len(again) == len(kept) and all(d.keep for d in again) \
+                and [d.text for d in again] == kept:
+            break
+        decisions, title = _replace_kept(decisions, again, spans), again_title
     return decisions, title

@@ -138,22 +138,28 @@ def _is_fragment(line: str, prev: str) -> bool:
     return False
 
 
-def rejoin(lines: list[str]) -> list[str]:
-    """Merge fragments into the previous line; empty lines are dropped."""
-    out: list[str] = []
-    for raw in lines:
+def rejoin_spans(lines: list[str]) -> list[tuple[str, int, int]]:
+    """Merge fragments into the previous line; empty lines are dropped. Per output line: its
+    text and the range ``[start, end)`` of input lines it was made of."""
+    out: list[tuple[str, int, int]] = []
+    for i, raw in enumerate(lines):
         line = raw.strip()
         if not line:
             continue
-        if out and _is_fragment(line, out[-1]):
-            prev = out[-1]
+        if out and _is_fragment(line, out[-1][0]):
+            prev, start, _ = out[-1]
             if _CLOSING_START.match(line) or _PUNCT_ONLY.match(line) or prev.endswith(("(", "“", "‘", "/")):
-                out[-1] = prev + line
+                out[-1] = (prev + line, start, i + 1)
             else:
-                out[-1] = prev + " " + line
+                out[-1] = (prev + " " + line, start, i + 1)
         else:
-            out.append(line)
+            out.append((line, i, i + 1))
     return out
+
+
+def rejoin(lines: list[str]) -> list[str]:
+    """Merge fragments into the previous line; empty lines are dropped."""
+    return [line for line, _, _ in rejoin_spans(lines)]
 
 
 # --------------------------------------------------------------------------- page context
