@@ -515,12 +515,14 @@ def label_with_model(
     n = len(lines)
     if n == 0:
         return []
+    feats = extract_features(lines, fixed, title)
+    probs = score_lines(feats, model).tolist()
     if all(_is_sentence(l) for l, f in zip(lines, fixed) if f is None):
         # Nothing but prose is left open (an already-clean article, a short JSONL text):
         # there is no page furniture for the model to find, and cutting could only lose text.
-        return [f if f is not None else Decision(l, True, None, "stat.all_prose") for l, f in zip(lines, fixed)]
-    feats = extract_features(lines, fixed, title)
-    probs = score_lines(feats, model).tolist()
+        # The scores are still recorded: the document's quality reads them.
+        return [f if f is not None else Decision(l, True, None, "stat.all_prose", p)
+                for l, f, p in zip(lines, fixed, probs)]
     return decide(lines, fixed, probs, model, title, looks_extracted(lines, model),
                   long_share=float(feats[0, LONG_SHARE]))
 
@@ -619,13 +621,14 @@ def decide(
         if fixed[i] is not None:
             out.append(fixed[i])
             continue
-        alone = probs[i] >= tau
+        p = probs[i]
+        alone = p >= tau
         if i > end:
-            out.append(Decision(line, False, "comments", "stat.end_marker"))
+            out.append(Decision(line, False, "comments", "stat.end_marker", p))
         elif keep[i]:
-            out.append(Decision(line, True, None, None if alone else "stat.smoothing"))
+            out.append(Decision(line, True, None, None if alone else "stat.smoothing", p))
         elif title_key and word_key(line) == title_key:
-            out.append(Decision(line, False, "headline", "stat.headline"))
+            out.append(Decision(line, False, "headline", "stat.headline", p))
         else:
-            out.append(Decision(line, False, "boilerplate", "stat.line_model" if not alone else "stat.smoothing"))
+            out.append(Decision(line, False, "boilerplate", "stat.line_model" if not alone else "stat.smoothing", p))
     return out

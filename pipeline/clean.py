@@ -15,6 +15,7 @@ from .decode import UNENCODABLE_STAT, make_document_encodable
 from .document import Document
 from .language import detect_language
 from .normalize import split_lines
+from .quality import assess, quality_guard
 from .rules import RuleError, RuleSet, load_rules
 from .site_profile import SiteProfiles
 
@@ -99,9 +100,12 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         doc.text, sample_chars=cfg.lang_sample_chars, min_letters=cfg.lang_min_letters,
         min_score=cfg.lang_min_score, seed=cfg.lang_seed,
     )
+    doc.quality_parts, doc.quality = assess(decisions, extracted=doc.kind == "html", lang_score=doc.lang_score)
     if len(doc.text) < cfg.min_output_chars:
         doc.error = "empty_after_cleaning"
         doc.detail = f"nothing left after cleaning ({len(decisions)} lines removed)"
+    elif (guard := quality_guard(doc.quality, doc.quality_parts, cfg)) is not None:
+        doc.error, doc.detail = guard
     if doc.capped:
         log.warning("capped %s: %s", doc.id, "; ".join(describe_cap(name, cfg) for name in doc.capped))
     return doc

@@ -58,3 +58,11 @@ class CleanConfig:
     """Longer lines are never learned: they are prose (syndicated copies), not template."""
     min_output_chars: int = 1
     """A document whose clean text is shorter than this is rejected (``empty_after_cleaning``)."""
+
+    # --- quality guard (both off by default) -------------------------------
+    min_quality: float | None = None
+    """A document whose ``quality`` is below this goes to the rejects (``low_quality``)."""
+    max_removed_share: float | None = None
+    """A document that lost more of its words than its page regime loses by design (the median
+    of its kind in the training corpora, ``models/quality.json``) plus this share goes to the
+    rejects (``gutted``)."""

@@ -21,6 +21,7 @@ class Decision:
     keep: bool
     reason: str | None = None  # e.g. "donation_appeal", "photo_credit", "title"
     rule: str | None = None  # rule id or feature name that decided
+    score: float | None = None  # the line labeller's P(body), where it scored the line
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Document:
     text: str = ""
     lang: str = "und"
     lang_score: float = 0.0
+    quality: float | None = None  # predicted cleanliness 0..1 (pipeline.quality); None: no evidence
+    quality_parts: dict[str, float] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     capped: list[str] = field(default_factory=list)
@@ -66,6 +69,8 @@ class Document:
             "title": self.title,
             "lang": self.lang,
             "lang_score": self.lang_score,
+            "quality": self.quality,
+            "quality_parts": self.quality_parts,
             "text": self.text,
             "removed": self.removed(),
             "stats": dict(self.stats, capped=list(self.capped)),

@@ -295,10 +295,14 @@ def parquet_schema():
                                                       "lines_removed", "unencodable_chars")]
                           + [("capped", pa.list_(pa.string()))])
         version = pa.struct([("decruft", pa.string()), ("rules", pa.string()), ("model", pa.string())])
+        from .quality import PARTS
+
+        quality_parts = pa.struct([(name, pa.float64()) for name in PARTS])
         _PARQUET["schema"] = pa.schema([
             pa.field("id", pa.string(), nullable=False),
             ("source", pa.string()), ("url", pa.string()), ("title", pa.string()),
-            ("lang", pa.string()), ("lang_score", pa.float64()), ("text", pa.string()),
+            ("lang", pa.string()), ("lang_score", pa.float64()),
+            ("quality", pa.float64()), ("quality_parts", quality_parts), ("text", pa.string()),
             ("removed", pa.list_(removed)), ("stats", stats),
             ("metadata", pa.string()),  # JSON object
             ("version", version),
@@ -315,7 +319,7 @@ def _struct_keys(schema, name: str) -> set[str]:
 def _check_parquet_record(record: dict[str, Any], schema) -> None:
     """A key the schema does not have would be dropped silently by Arrow: fail loudly instead."""
     unknown = set(record) - set(schema.names)
-    for name in ("stats", "version"):
+    for name in ("stats", "version", "quality_parts"):
         unknown |= {f"{name}.{k}" for k in (record.get(name) or {})} - {f"{name}.{k}" for k in _struct_keys(schema, name)}
     removed_keys = _struct_keys(schema, "removed")
     for span in record.get("removed") or ():

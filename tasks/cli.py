@@ -56,6 +56,8 @@ def config_from_args(args: argparse.Namespace) -> "CleanConfig":
         rules_dirs=tuple(Path(d) for d in args.rules or ()),
         disabled_rules=frozenset(args.disable_rule or ()),
         statistical=not args.rules_only,
+        min_quality=getattr(args, "min_quality", None),
+        max_removed_share=getattr(args, "max_removed_share", None),
     )
 
 
@@ -260,6 +262,9 @@ def decruft_overrides(args: argparse.Namespace) -> dict[str, str]:
         overrides["on_input_change"] = args.on_input_change
     if getattr(args, "force", False):
         overrides["force"] = "true"
+    for key in ("min_quality", "max_removed_share"):
+        if getattr(args, key, None) is not None:
+            overrides[key] = str(getattr(args, key))
     return overrides
 
 
@@ -451,6 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    def guard_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--min-quality", type=float, metavar="Q",
+                       help="reject documents whose quality (0..1) is below Q, reason low_quality (default off)")
+        p.add_argument("--max-removed-share", type=float, metavar="S",
+                       help="reject documents that lost S more of their words than their page regime loses "
+                            "by design, reason gutted (default off; README recommends values)")
+
     def rule_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--rules", action="append", metavar="DIR", help="extra folder of rule files (*.toml); repeatable")
         p.add_argument("--disable-rule", action="append", metavar="ID", help="switch a rule off by id; repeatable")
@@ -472,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: only when stderr is a terminal)")
     rule_options(p)
+    guard_options(p)
     p.set_defaults(func=cmd_clean)
 
     p = sub.add_parser("explain", help="show every line with kept/removed and the rule that decided")
@@ -517,6 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dates", nargs="+", metavar="YYYY-MM-DD", help="the days to clean: <raw_root>/<date>/ → <clean_root>/<date>/")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="Luigi worker processes (default 1)")
     settings_options(p)
+    guard_options(p)
     p.add_argument("--scheduler-host", metavar="HOST", help="central luigid host (default: local scheduler)")
     p.add_argument("--scheduler-port", type=int, default=8082, metavar="PORT", help="central luigid port (default 8082)")
     p.add_argument("--no-lock", action="store_true",

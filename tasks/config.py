@@ -42,6 +42,12 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
     max_record_bytes = luigi.IntParameter(default=CleanConfig.max_record_bytes,
                                           description="bytes of one JSONL line or WARC record; longer: rejected too_large")
 
+    min_quality = luigi.OptionalFloatParameter(default=None,
+                                               description="reject documents with quality below this (low_quality)")
+    max_removed_share = luigi.OptionalFloatParameter(
+        default=None, description="reject documents that lost this share of words more than their page regime "
+                                  "expects (gutted)")
+
     def clean_config(self) -> CleanConfig:
         return CleanConfig(
             rules_dirs=(Path(self.rules_dir),) if self.rules_dir else (),
@@ -50,4 +56,6 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
             site_min_share=self.site_min_share,
             site_min_docs=self.site_min_docs,
             max_record_bytes=self.max_record_bytes,
+            min_quality=self.min_quality,
+            max_removed_share=self.max_removed_share,
         )
