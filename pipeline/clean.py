@@ -12,8 +12,8 @@ from .boilerplate import strip_boilerplate
 from .classify import MODEL_PATH
 from .config import CleanConfig
 from .decode import UNENCODABLE_STAT, make_document_encodable
-from .document import Document
-from .language import detect_language
+from .document import Decision, Document
+from .language import LanguageMix, detect_language, detect_languages
 from .normalize import split_lines
 from .quality import assess, quality_guard
 from .rules import RuleError, RuleSet, load_rules
@@ -85,6 +85,9 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         cfg = replace(cfg, statistical=False)
     decisions, title = strip_boilerplate(lines, rules_for(cfg), cfg, title=title, site_keys=site_keys)
     kept = [d.text for d in decisions if d.keep]
+    mix = languages_of(kept, cfg)
+    if cfg.keep_langs and kept:
+        decisions, kept, mix = keep_languages(decisions, mix, cfg)
     doc.decisions = decisions
     doc.title = title.strip() if title else None
     doc.text = "\n\n".join(kept)
@@ -96,11 +99,14 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         "lines_removed": len(decisions) - len(kept),
         UNENCODABLE_STAT: doc.stats.get(UNENCODABLE_STAT, 0),  # replaced by U+FFFD (decode.py)
     }
-    doc.lang, doc.lang_score = detect_language(
-        doc.text, sample_chars=cfg.lang_sample_chars, min_letters=cfg.lang_min_letters,
-        min_score=cfg.lang_min_score, seed=cfg.lang_seed,
-    )
+    doc.lang, doc.lang_score = mix.lang, mix.score
+    doc.langs, doc.paragraph_langs = mix.shares(), mix.paragraphs
     doc.quality_parts, doc.quality = assess(decisions, extracted=doc.kind == "html", lang_score=doc.lang_score)
+    if cfg.keep_langs and not kept and any(d.reason == "other_language" for d in decisions):
+        found = ", ".join(f"{d['lang']} {d['share']}" for d in doc.langs) or "none"
+        doc.error = "language_filtered"
+        doc.detail = f"no paragraph in {', '.join(sorted(cfg.keep_langs))} (found: {found})"
+        return doc
     if len(doc.text) < cfg.min_output_chars:
         doc.error = "empty_after_cleaning"
         doc.detail = f"nothing left after cleaning ({len(decisions)} lines removed)"
@@ -123,6 +129,52 @@ def describe_cap(name: str, cfg: CleanConfig) -> str:
         return (f"HTML over max_html_bytes = {cfg.max_html_bytes:,} or nested deeper than max_html_depth = "
                 f"{cfg.max_html_depth:,}: its first {cfg.max_html_bytes:,} characters read without trafilatura")
     return name
+
+
+def languages_of(paragraphs: list[str], cfg: CleanConfig) -> LanguageMix:
+    """``detect_languages`` with the config's knobs (main language, shares, per paragraph)."""
+    return detect_languages(
+        paragraphs, sample_chars=cfg.lang_sample_chars, min_letters=cfg.lang_min_letters,
+        min_score=cfg.lang_min_score, seed=cfg.lang_seed, min_chars=cfg.langs_min_chars,
+        max_units=cfg.langs_max_units, unit_chars=cfg.langs_unit_chars, min_margin=cfg.langs_min_margin,
+        max_detects=cfg.langs_max_detects)
+
+
+def keep_languages(decisions: list[Decision], mix: LanguageMix, cfg: CleanConfig
+                   ) -> tuple[list[Decision], list[str], LanguageMix]:
+    """Remove kept paragraphs whose language is not in ``cfg.keep_langs`` (reason
+    ``other_language``, rule ``lang.<code>``); the mix is recomputed over what is left (one
+    more detector run only when the main language was removed)."""
+    out: list[Decision] = []
+    kept: list[str] = []
+    langs: list[str] = []
+    labels = iter(mix.paragraphs)
+    for d in decisions:
+        if not d.keep:
+            out.append(d)
+            continue
+        lang = next(labels)
+        if lang in cfg.keep_langs:
+            out.append(d)
+            kept.append(d.text)
+            langs.append(lang)
+        else:
+            out.append(Decision(d.text, False, "other_language", f"lang.{lang}"))
+    if not kept:
+        return out, kept, LanguageMix("und", 0.0, mix.langs, ())
+    if len(kept) == len(mix.paragraphs):
+        return out, kept, mix
+    chars: dict[str, int] = {}
+    for text, lang in zip(kept, langs):
+        chars[lang] = chars.get(lang, 0) + len(text)
+    total = sum(chars.values()) or 1
+    shares = tuple(sorted(((c, round(n / total, 4)) for c, n in chars.items()), key=lambda x: (-x[1], x[0])))
+    main, score = mix.lang, mix.score
+    if main not in chars:
+        main, score = detect_language("\n\n".join(t for t, l in zip(kept, langs) if l == shares[0][0]),
+                                      sample_chars=cfg.lang_sample_chars, min_letters=cfg.lang_min_letters,
+                                      min_score=cfg.lang_min_score, seed=cfg.lang_seed)
+    return out, kept, LanguageMix(main, score, shares, tuple(langs))
 
 
 _WARM_UP = ("Home | News | Sport\nWarm-up page\nThe rules, the line model and the language profiles "

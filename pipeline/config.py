@@ -38,6 +38,23 @@ class CleanConfig:
     lang_seed: int = 0
     """Seed for langdetect, so the same text gives the same answer in every process."""
 
+    langs_min_chars: int = 400
+    """A clean text at least this long (with two paragraphs of ``lang_min_letters`` letters) is
+    tagged per paragraph for ``langs``; a shorter one gets its one language."""
+    langs_max_units: int = 24
+    """At most this many paragraphs (or runs of consecutive paragraphs, when there are more) are
+    scored per document: the cost of ``langs`` does not grow with the text."""
+    langs_unit_chars: int = 400
+    """Characters of each scored paragraph (or run) given to the per-paragraph scorer."""
+    langs_min_margin: float = 12.0
+    """A paragraph leaves the document's dominant language only when its log-likelihood for its
+    own language is this much higher (nats): close languages do not split a document."""
+    langs_max_detects: int = 3
+    """Languages of a mixed document confirmed (and named) by langdetect on their own paragraphs."""
+    keep_langs: frozenset[str] = field(default_factory=frozenset)
+    """When set: paragraphs in other languages are removed (``other_language``); a document with
+    no paragraph in these languages is rejected (``language_filtered``). Empty: keep all."""
+
     # --- boilerplate ------------------------------------------------------
     rules_dirs: tuple[Path, ...] = ()
     """Extra folders of user rule files (*.toml), merged with the built-in ones."""

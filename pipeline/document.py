@@ -39,6 +39,8 @@ class Document:
     lang_score: float = 0.0
     quality: float | None = None  # predicted cleanliness 0..1 (pipeline.quality); None: no evidence
     quality_parts: dict[str, float] = field(default_factory=dict)
+    langs: list[dict[str, Any]] = field(default_factory=list)  # [{"lang", "share"}], largest first
+    paragraph_langs: tuple[str, ...] = ()  # language of each kept paragraph, in order
     decisions: list[Decision] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     capped: list[str] = field(default_factory=list)
@@ -71,6 +73,7 @@ class Document:
             "lang_score": self.lang_score,
             "quality": self.quality,
             "quality_parts": self.quality_parts,
+            "langs": self.langs,
             "text": self.text,
             "removed": self.removed(),
             "stats": dict(self.stats, capped=list(self.capped)),

@@ -154,6 +154,7 @@ class DocCounts(NamedTuple):
     chars_in: int
     chars_out: int
     spans: list[tuple[str, str, str, int]]  # removed: (normalized line, reason, rule, characters)
+    lang_chars: tuple[tuple[str, int], ...] = ()  # clean characters per language (from ``langs``)
 
     @classmethod
     def of_record(cls, rec: dict[str, Any]) -> "DocCounts":
@@ -165,15 +166,27 @@ class DocCounts(NamedTuple):
                 text = str(span.get("text") or "")
                 spans.append((normalize_line(text), str(span.get("reason") or "boilerplate"),
                               str(span.get("rule") or ""), len(text)))
+        chars_out = _count(stats.get("chars_out"))
         return cls(str(rec.get("id", "")), str(rec.get("lang") or "und"), _count(stats.get("chars_in")),
-                   _count(stats.get("chars_out")), spans)
+                   chars_out, spans, _lang_chars(rec.get("langs"), chars_out))
 
     @classmethod
     def of_document(cls, doc: Any) -> "DocCounts":
         """From a cleaned ``pipeline.document.Document`` (what its record would give)."""
         spans = [(normalize_line(d.text), d.reason or "boilerplate", d.rule or "", len(d.text))
                  for d in doc.decisions if not d.keep]
-        return cls(doc.id, doc.lang or "und", doc.stats.get("chars_in", 0), doc.stats.get("chars_out", 0), spans)
+        chars_out = doc.stats.get("chars_out", 0)
+        return cls(doc.id, doc.lang or "und", doc.stats.get("chars_in", 0), chars_out, spans,
+                   _lang_chars(doc.langs, chars_out))
+
+
+def _lang_chars(langs: Any, chars_out: int) -> tuple[tuple[str, int], ...]:
+    """A record's ``langs`` shares as characters of its clean text (checked: files may be edited)."""
+    out = []
+    for entry in langs if isinstance(langs, list) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("share"), (int, float)):
+            out.append((str(entry.get("lang") or "und"), round(entry["share"] * chars_out)))
+    return tuple(out)
 
 
 _LINE_REASON, _REASON, _RULE, _CHARS = itemgetter(0, 1), itemgetter(1), itemgetter(2), itemgetter(3)
@@ -205,6 +218,8 @@ class PartitionScan:
     removed_by_reason: Counter = field(default_factory=Counter)
     removed_chars_by_reason: Counter = field(default_factory=Counter)
     langs: Counter = field(default_factory=Counter)
+    lang_chars: Counter = field(default_factory=Counter)  # clean characters per language (paragraphs)
+    mixed_docs: int = 0  # documents with more than one language in ``langs``
     rules: Counter = field(default_factory=Counter)
     rule_reason: dict = field(default_factory=dict)
     lines: Counter = field(default_factory=Counter)  # (normalized line, reason) → count
@@ -223,6 +238,9 @@ class PartitionScan:
         """Count one clean document; ``rec``, its record, is needed to sample it when ``keep_docs``."""
         self.documents += 1
         self.langs[counts.lang] += 1
+        for lang, chars in counts.lang_chars:
+            self.lang_chars[lang] += chars
+        self.mixed_docs += len(counts.lang_chars) > 1
         self.chars_in += counts.chars_in
         self.chars_out += counts.chars_out
         # A dump has ~170 removed lines: per-span work stays in C (map, zip, Counter, setdefault).
@@ -292,7 +310,8 @@ class PartitionScan:
             "documents": self.documents, "bad_lines": self.bad_lines, "part_files": self.part_files,
             "chars_in": self.chars_in, "chars_out": self.chars_out, "pruned": self.pruned,
             "removed_by_reason": self.removed_by_reason, "removed_chars_by_reason": self.removed_chars_by_reason,
-            "langs": self.langs, "rules": self.rules, "rule_reason": self.rule_reason,
+            "langs": self.langs, "lang_chars": self.lang_chars, "mixed_docs": self.mixed_docs,
+            "rules": self.rules, "rule_reason": self.rule_reason,
             "lines": [[line, reason, n, self.line_rule.get((line, reason))] for (line, reason), n in self.lines.items()],
             "rejects": self.rejects, "reject_examples": self.reject_examples,
             "rejects_present": self.rejects_present,
@@ -313,6 +332,8 @@ class PartitionScan:
         self.rejects_present |= state["rejects_present"]
         for name in ("removed_by_reason", "removed_chars_by_reason", "langs", "rules", "rejects"):
             getattr(self, name).update(state[name])
+        self.lang_chars.update(state.get("lang_chars", {}))
+        self.mixed_docs += state.get("mixed_docs", 0)
         for rule, reason in state["rule_reason"].items():
             self.rule_reason.setdefault(rule, reason)
         for line, reason, n, rule in state["lines"]:
@@ -554,11 +575,22 @@ def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str
     # 2. language mix
     out.append('<h2 id="languages">Language mix</h2>')
     if scan.langs:
-        out.append('<table id="langs"><tr><th>lang</th><th class="n">documents</th><th class="n">share</th><th></th></tr>')
-        for lang, n in sorted(scan.langs.items(), key=lambda kv: (-kv[1], kv[0])):
+        out.append('<p class="note">Documents by main language (<code>lang</code>), and characters of clean text '
+                   'by the language of their paragraph (<code>langs</code>: each document tagged per paragraph). '
+                   f'{scan.mixed_docs} of {scan.documents} documents hold more than one language.</p>')
+        chars_total = sum(scan.lang_chars.values())
+        out.append('<table id="langs"><tr><th>lang</th><th class="n">documents</th><th class="n">share</th><th></th>'
+                   '<th class="n">characters (paragraphs)</th><th class="n">share</th></tr>')
+        order = sorted(set(scan.langs) | set(scan.lang_chars),
+                       key=lambda l: (-scan.langs.get(l, 0), -scan.lang_chars.get(l, 0), l))
+        for lang in order:
+            n = scan.langs.get(lang, 0)
             pct = 100.0 * n / scan.documents
+            chars = scan.lang_chars.get(lang, 0)
+            cpct = f"{100.0 * chars / chars_total:.1f}%" if chars_total else "–"
             out.append(f'<tr data-lang="{esc(lang)}"><td><b>{esc(lang)}</b></td><td class="n">{n}</td>'
-                       f'<td class="n">{pct:.1f}%</td><td><div class="meter"><i style="width:{pct:.1f}%"></i></div></td></tr>')
+                       f'<td class="n">{pct:.1f}%</td><td><div class="meter"><i style="width:{pct:.1f}%"></i></div></td>'
+                       f'<td class="n">{chars:,}</td><td class="n">{cpct}</td></tr>')
         out.append("</table>")
     else:
         out.append('<p class="muted">No documents.</p>')

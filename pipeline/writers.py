@@ -298,11 +298,13 @@ def parquet_schema():
         from .quality import PARTS
 
         quality_parts = pa.struct([(name, pa.float64()) for name in PARTS])
+        langs = pa.struct([("lang", pa.string()), ("share", pa.float64())])
         _PARQUET["schema"] = pa.schema([
             pa.field("id", pa.string(), nullable=False),
             ("source", pa.string()), ("url", pa.string()), ("title", pa.string()),
             ("lang", pa.string()), ("lang_score", pa.float64()),
-            ("quality", pa.float64()), ("quality_parts", quality_parts), ("text", pa.string()),
+            ("quality", pa.float64()), ("quality_parts", quality_parts),
+            ("langs", pa.list_(langs)), ("text", pa.string()),
             ("removed", pa.list_(removed)), ("stats", stats),
             ("metadata", pa.string()),  # JSON object
             ("version", version),

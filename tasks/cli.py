@@ -58,7 +58,17 @@ def config_from_args(args: argparse.Namespace) -> "CleanConfig":
         statistical=not args.rules_only,
         min_quality=getattr(args, "min_quality", None),
         max_removed_share=getattr(args, "max_removed_share", None),
+        keep_langs=keep_langs_of(args),
     )
+
+
+def keep_langs_of(args: argparse.Namespace) -> frozenset[str]:
+    from pipeline.language import parse_languages
+
+    try:
+        return parse_languages(",".join(getattr(args, "keep_lang", None) or ()))
+    except ValueError as exc:
+        raise UsageError(f"--keep-lang: {exc}") from None
 
 
 def list_folder(folder: Path, follow_symlinks: bool = False):
@@ -203,12 +213,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
             continue
         clean_or_reject(doc, cfg)
         rejected += failed_rejections({doc.error: 1}) if doc.rejected else 0
-        print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  title={doc.title!r}", "dim"))
+        mix = " ".join(f"{d['lang']}:{d['share']}" for d in doc.langs)
+        print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  langs={mix or '-'}  title={doc.title!r}", "dim"))
         if doc.error and not doc.decisions:
             print(paint(f"# rejected: {doc.error}: {doc.detail}", "drop"))
             continue
+        para_langs = iter(doc.paragraph_langs)
         for d in doc.decisions:
-            label = (d.rule or "") if d.keep else f"{d.reason}:{d.rule}"
+            label = f"[{next(para_langs, '')}] {d.rule or ''}".rstrip() if d.keep else f"{d.reason}:{d.rule}"
             verdict = paint("KEEP", "keep") if d.keep else paint("DROP", "drop")
             text = d.text if d.keep else paint(d.text, "dim")
             print(f"{verdict} {paint(label.ljust(28), 'dim')} {text}")
@@ -467,6 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--rules", action="append", metavar="DIR", help="extra folder of rule files (*.toml); repeatable")
         p.add_argument("--disable-rule", action="append", metavar="ID", help="switch a rule off by id; repeatable")
         p.add_argument("--rules-only", action="store_true", help="phrase rules only, no statistical line labelling")
+        p.add_argument("--keep-lang", action="append", metavar="CODES",
+                       help="keep only paragraphs in these languages (e.g. de,en): others are removed "
+                            "(other_language); a document with none goes to the rejects (language_filtered)")
 
     p = sub.add_parser("clean", help="clean files, folders (or - for stdin) to JSONL, text, Parquet…")
     p.add_argument("paths", nargs="+", metavar="PATH",

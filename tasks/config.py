@@ -6,6 +6,7 @@ from pathlib import Path
 import luigi
 
 from pipeline.config import CleanConfig
+from pipeline.language import parse_languages
 from pipeline.writers import PARTITION_FORMATS
 
 
@@ -41,6 +42,8 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
     site_min_docs = luigi.IntParameter(default=5, description="documents a line must be in")
     max_record_bytes = luigi.IntParameter(default=CleanConfig.max_record_bytes,
                                           description="bytes of one JSONL line or WARC record; longer: rejected too_large")
+    keep_langs = luigi.Parameter(default="", description="keep only paragraphs in these languages, "
+                                 "comma-separated ISO codes (e.g. de,en); empty: keep all")
 
     min_quality = luigi.OptionalFloatParameter(default=None,
                                                description="reject documents with quality below this (low_quality)")
@@ -58,4 +61,5 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
             max_record_bytes=self.max_record_bytes,
             min_quality=self.min_quality,
             max_removed_share=self.max_removed_share,
+            keep_langs=parse_languages(self.keep_langs),
         )

@@ -11,7 +11,7 @@ from pipeline.config import CleanConfig
 from pipeline.rules import load_rules
 
 SEED = Path(__file__).parent / "fixtures" / "seed.txt"
-KEYS = {"id", "source", "url", "title", "lang", "lang_score", "text", "removed", "stats", "metadata", "version"}
+KEYS = {"id", "source", "url", "title", "lang", "lang_score", "langs", "text", "removed", "stats", "metadata", "version"}
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head>
