@@ -106,8 +106,7 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         found = ", ".join(f"{d['lang']} {d['share']}" for d in doc.langs) or "none"
         doc.error = "language_filtered"
         doc.detail = f"no paragraph in {', '.join(sorted(cfg.keep_langs))} (found: {found})"
-        return doc
-    if len(doc.text) < cfg.min_output_chars:
+    elif len(doc.text) < cfg.min_output_chars:
         doc.error = "empty_after_cleaning"
         doc.detail = f"nothing left after cleaning ({len(decisions)} lines removed)"
     elif (guard := quality_guard(doc.quality, doc.quality_parts, cfg)) is not None:
@@ -185,6 +184,9 @@ def warm_up(cfg: CleanConfig | None = None) -> None:
     """Load what cleaning needs (rules, line model, language profiles, stoplists) now rather
     than inside the first document: before forking workers, or outside a time limit."""
     clean_document(Document(id="warm-up", source="", raw=_WARM_UP), cfg)
+    from .langid import profiles
+
+    profiles().log_matrix()  # the per-paragraph language table (too short a page to need it above)
 
 
 def clean_or_reject(doc: Document, cfg: CleanConfig | None = None,

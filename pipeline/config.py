@@ -41,10 +41,10 @@ class CleanConfig:
     langs_min_chars: int = 400
     """A clean text at least this long (with two paragraphs of ``lang_min_letters`` letters) is
     tagged per paragraph for ``langs``; a shorter one gets its one language."""
-    langs_max_units: int = 24
+    langs_max_units: int = 16
     """At most this many paragraphs (or runs of consecutive paragraphs, when there are more) are
     scored per document: the cost of ``langs`` does not grow with the text."""
-    langs_unit_chars: int = 400
+    langs_unit_chars: int = 250
     """Characters of each scored paragraph (or run) given to the per-paragraph scorer."""
     langs_min_margin: float = 12.0
     """A paragraph leaves the document's dominant language only when its log-likelihood for its

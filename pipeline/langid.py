@@ -23,7 +23,6 @@ import os
 import random
 import re
 import threading
-from itertools import chain
 from functools import lru_cache
 
 import numpy as np
@@ -82,6 +81,15 @@ class Profiles:
                     matrix[index[word], k] = count / n_words[len(word) - 1]
         self.index = index
         self.matrix = matrix
+        self._log: np.ndarray | None = None
+
+    def log_matrix(self) -> np.ndarray:
+        """log(P(ngram | lang) + alpha / BASE_FREQ), float32 (19 MB), computed on first use."""
+        if self._log is None:
+            with _LOCK:
+                if self._log is None:
+                    self._log = np.log(self.matrix + ALPHA / BASE_FREQ).astype(np.float32)
+        return self._log
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +118,16 @@ class NgramDetector:
         if len(_LATIN.findall(text)) * 2 < len(_NON_LATIN.findall(text)):
             text = _LATIN.sub("", text)  # a non-Latin text: its Latin letters are noise (URLs, names)
         return text.translate(self._table)
+
+    def prepare_many(self, texts: list[str]) -> list[str]:
+        """``prepare`` of each text, the regex passes run once over all of them."""
+        joined = "\n".join(t.replace("\n", " ")[:MAX_TEXT_LENGTH] for t in texts)
+        joined = Detector.MAIL_RE.sub(" ", Detector.URL_RE.sub(" ", joined))
+        parts = NGram.normalize_vi(joined).split("\n")
+        if _NON_LATIN.search(joined):
+            parts = [_LATIN.sub("", t) if len(_LATIN.findall(t)) * 2 < len(_NON_LATIN.findall(t)) else t
+                     for t in parts]
+        return [t.translate(self._table) for t in parts]
 
     def _word_ids(self, padded: str) -> list[int]:
         """Ids of the n-grams langdetect emits for one word, ``padded`` = " " + word [+ " "]."""
@@ -181,23 +199,19 @@ class NgramDetector:
         """Per text, the summed log P(n-gram | language) over all its n-grams, and its n-gram count.
 
         The same profiles and smoothing as ``probabilities`` (alpha = langdetect's default), but
-        every n-gram counted once instead of sampled in random trials: deterministic, and one
-        matrix product for all ``texts`` (used to tag paragraphs, where the trials would cost a
-        detector run each). Returns ``(len(texts), n_langs)`` and ``(len(texts),)`` arrays.
+        every n-gram counted once instead of sampled in random trials: deterministic, and a few
+        array sums (used to tag paragraphs, where the trials would cost a detector run each).
+        Returns ``(len(texts), n_langs)`` and ``(len(texts),)`` arrays.
         """
-        per_text = [self.ngram_ids(self.prepare(t)) for t in texts]
-        counts = np.array([len(ids) for ids in per_text], dtype=np.int64)
-        n_langs = len(self.prof.langs)
-        if not counts.sum():
-            return np.zeros((len(texts), n_langs)), counts
-        flat = np.array(list(chain.from_iterable(per_text)), dtype=np.int64)
-        unique, local = np.unique(flat, return_inverse=True)
-        log_rows = np.log(self.prof.matrix[unique] + ALPHA / BASE_FREQ)
-        owner = np.repeat(np.arange(len(texts)), counts)
-        tally = np.bincount(owner * len(unique) + local, minlength=len(texts) * len(unique))
-        # einsum, not ``@``: a product this small costs microseconds in C loops, while BLAS
-        # threads waking up on a busy machine took tens of milliseconds.
-        return np.einsum("ij,jk->ik", tally.reshape(len(texts), len(unique)).astype(np.float64), log_rows), counts
+        table = self.prof.log_matrix()
+        out = np.zeros((len(texts), table.shape[1]), dtype=np.float64)
+        counts = np.zeros(len(texts), dtype=np.int64)
+        for i, text in enumerate(self.prepare_many(texts)):
+            ids = self.ngram_ids(text)
+            if ids:
+                counts[i] = len(ids)
+                out[i] = table[np.asarray(ids, dtype=np.intp)].sum(axis=0, dtype=np.float64)
+        return out, counts
 
 
 _DETECTORS = threading.local()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,6 +61,12 @@ class LanguageMix:
         return [{"lang": code, "share": share} for code, share in self.langs]
 
 
+@lru_cache(maxsize=8)
+def _enough_letters(n: int):
+    """``search(text, 0, end)``: whether ``text[:end]`` holds ``n`` letters (stops at the n-th)."""
+    return re.compile(r"(?:[^\W\d_][\W\d_]*){%d}" % n).search
+
+
 def _groups(sizes: list[int], n_groups: int) -> list[list[int]]:
     """Indices 0..len(sizes)-1 cut into at most ``n_groups`` consecutive runs of similar total size."""
     if len(sizes) <= n_groups:
@@ -84,7 +91,7 @@ def _unit_sample(parts: list[str], limit: int) -> str:
 
 def detect_languages(paragraphs: list[str], *, sample_chars: int = 1000, min_letters: int = 20,
                      min_score: float = 0.6, seed: int = 0, min_chars: int = 400,
-                     max_units: int = 24, unit_chars: int = 400, min_margin: float = 12.0,
+                     max_units: int = 16, unit_chars: int = 250, min_margin: float = 12.0,
                      max_detects: int = 3) -> LanguageMix:
     """Main language, language shares and per-paragraph languages of ``paragraphs``, at bounded cost.
 
@@ -98,8 +105,10 @@ def detect_languages(paragraphs: list[str], *, sample_chars: int = 1000, min_let
     paragraphs too short to tell take their neighbour's language. When more than one language
     remains, seeded langdetect confirms (and names) each of the ``max_detects`` largest on a
     sample of its own paragraphs; otherwise it runs once on the whole text, as
-    ``detect_language`` does. So any document costs at most one matrix product over
-    ``max_units * unit_chars`` characters and ``max_detects`` detector runs.
+    ``detect_language`` does. Where the language changes inside a run of paragraphs, those
+    paragraphs are scored one by one (at most ``max_units`` more). So any document costs at
+    most ``2 * max_units`` naive-Bayes scorings of ``unit_chars`` characters and ``max_detects``
+    detector runs.
     """
     def whole() -> LanguageMix:
         lang, score = detect_language(text, sample_chars=sample_chars, min_letters=min_letters,
@@ -109,7 +118,8 @@ def detect_languages(paragraphs: list[str], *, sample_chars: int = 1000, min_let
     text = "\n\n".join(paragraphs)
     if len(text) < min_chars or len(paragraphs) < 2:
         return whole()
-    scored = [i for i, p in enumerate(paragraphs) if len(_LETTER.findall(p[:unit_chars])) >= min_letters]
+    enough = _enough_letters(min_letters)
+    scored = [i for i, p in enumerate(paragraphs) if enough(p, 0, unit_chars)]
     if len(scored) < 2:
         return whole()
     runs = _groups([len(paragraphs[i]) for i in scored], max_units)
@@ -148,6 +158,18 @@ def detect_languages(paragraphs: list[str], *, sample_chars: int = 1000, min_let
         if choice[r] >= 0:
             for j in run:
                 labels[scored[j]] = codes[choice[r]]
+    # Runs of several paragraphs where the language changes (their neighbours disagree with
+    # them): their paragraphs are scored one by one (at most ``max_units`` more), each taking
+    # the best of the languages around it.
+    near_change = [r for r, run in enumerate(runs) if len(run) > 1 and choice[r] >= 0 and any(
+        0 <= q < len(runs) and choice[q] >= 0 and choice[q] != choice[r] for q in (r - 1, r + 1))]
+    singles = [(r, j) for r in near_change for j in runs[r]][:max_units]
+    if singles:
+        ll2, n2 = det.log_likelihoods([paragraphs[scored[j]][:unit_chars] for _, j in singles])
+        for (r, j), row, n in zip(singles, ll2, n2):
+            if n:
+                options = {choice[q] for q in (r - 1, r, r + 1) if 0 <= q < len(runs) and choice[q] >= 0}
+                labels[scored[j]] = codes[max(options, key=lambda k: row[k])]
     # paragraphs not scored take the language before them, else the one after them
     last = next((l for l in labels if l is not None), None)
     if last is None:

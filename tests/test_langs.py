@@ -96,8 +96,8 @@ def test_cost_is_bounded_whatever_the_length(monkeypatch):
     cfg = CleanConfig()
     paragraphs = (EN + DE + [FR]) * 300  # ~1,000 paragraphs, 4,000 long ones' worth of text
     mix = detect_languages(paragraphs, max_units=cfg.langs_max_units, unit_chars=cfg.langs_unit_chars)
-    assert calls["log_likelihoods"] == 1
-    assert calls["scored_chars"] <= cfg.langs_max_units * (cfg.langs_unit_chars + 1)
+    assert calls["log_likelihoods"] <= 2
+    assert calls["scored_chars"] <= 2 * cfg.langs_max_units * (cfg.langs_unit_chars + 1)
     assert calls["probabilities"] <= cfg.langs_max_detects
     assert {"en", "de"} <= set(shares(mix))
 
@@ -192,3 +192,10 @@ def test_report_language_mix_by_paragraph(tmp_path):
     html = render_report(tmp_path)
     assert "1 of 2 documents hold more than one language" in html
     assert f"<td class=\"n\">{de_chars:,}</td>" in html
+
+
+def test_prepare_many_equals_prepare_one_by_one():
+    det = language.detector()
+    texts = [EN[0], "这是一个用简体中文写的句子 with Latin words, see https://example.com/x", DE[1],
+             "mail me@example.org\nnext line", "Он сказал: «OK»"]
+    assert det.prepare_many(texts) == [det.prepare(t.replace("\n", " ")) for t in texts]
