@@ -18,6 +18,7 @@ from .normalize import split_lines
 from .quality import assess, quality_guard
 from .rules import RuleError, RuleSet, load_rules
 from .site_profile import SiteProfiles
+from .site_rules import SiteRuleBook, apply_line_rules, drop_selected, load_site_rules
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,19 @@ def model_version() -> str:
 
 def version_info(cfg: CleanConfig) -> dict[str, str]:
     """What changes output: package version, the rules' and the line model's content hashes."""
-    return {"decruft": __version__, "rules": rules_for(cfg).version, "model": model_version()}
+    return {"decruft": __version__, "rules": rules_version(cfg), "model": model_version()}
+
+
+def site_rules_for(cfg: CleanConfig) -> SiteRuleBook:
+    return load_site_rules(tuple(cfg.rules_dirs))
+
+
+def rules_version(cfg: CleanConfig) -> str:
+    """Hash of the phrase rules in use, and of the site rules (``sites/*.toml``) when there are any."""
+    phrase, sites = rules_for(cfg).version, site_rules_for(cfg)
+    if not len(sites):
+        return phrase
+    return hashlib.sha256(f"{phrase}+{sites.version}".encode()).hexdigest()[:12]
 
 
 def clean_document(doc: Document, cfg: CleanConfig | None = None,
@@ -69,6 +82,10 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         raw = raw[: cfg.max_document_chars]
         doc.capped.append("document_chars")
     title = doc.title
+    site = site_rules_for(cfg).for_document(doc.url, doc.id)
+    selected: list[Decision] = []
+    if doc.kind == "html" and site is not None and site.selects:
+        raw, selected = drop_selected(raw, site)  # the site's CSS selectors, before extraction
     if doc.kind == "html":
         got = extract_html(raw, max_bytes=cfg.max_html_bytes, max_depth=cfg.max_html_depth)
         if got.method != "trafilatura":
@@ -84,6 +101,8 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     if doc.kind == "html" and cfg.statistical and not cfg.statistical_html:
         cfg = replace(cfg, statistical=False)
     decisions, title = strip_boilerplate(lines, rules_for(cfg), cfg, title=title, site_keys=site_keys)
+    if site is not None:
+        decisions = selected + apply_line_rules(decisions, site)
     kept = [d.text for d in decisions if d.keep]
     mix = languages_of(kept, cfg)
     if cfg.keep_langs and kept:

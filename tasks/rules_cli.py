@@ -40,8 +40,13 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 def cmd_rules_check(args: argparse.Namespace) -> int:
     from pipeline.rules import check_rules_dir, load_rules
 
+    from pipeline.site_rules import check_site_rules
+
     folder = Path(args.folder)
     rules, problems = check_rules_dir(folder)
+    sites, site_problems = check_site_rules(folder)  # folder/sites/<host>.toml (pipeline/site_rules.py)
+    if sites or site_problems:
+        problems = [p for p in problems if not p.endswith("no *.toml rule files")] + site_problems
     for problem in problems:
         print(f"decruft: rules: {problem}", file=sys.stderr)
     if problems:
@@ -59,4 +64,7 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
                       f"({Path(hit.origin).name})", file=sys.stderr)
     files = len({r.origin for r in rules})
     print(f"{folder}: {len(rules)} rules in {files} files, {examples} examples: all pass")
+    if sites:
+        site_examples = sum(len(r.matches) + len(r.keeps) for s in sites for r in (*s.drops, *s.keeps, *s.selects))
+        print(f"{folder}: {sum(map(len, sites))} site rules for {len(sites)} hosts, {site_examples} examples: all pass")
     return 0

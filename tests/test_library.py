@@ -8,7 +8,6 @@ import pytest
 
 import pipeline
 from pipeline.config import CleanConfig
-from pipeline.rules import load_rules
 
 SEED = Path(__file__).parent / "fixtures" / "seed.txt"
 KEYS = {"id", "source", "url", "title", "lang", "lang_score", "langs", "text", "removed", "stats", "metadata", "version"}
@@ -43,7 +42,7 @@ def test_record_shape(seed_record):
     assert (r["id"], r["source"], r["url"]) == ("seed", "<memory>", "https://example.com/a")
     assert r["lang"] == "en" and 0.6 <= r["lang_score"] <= 1.0
     assert r["metadata"] == {"section": "world", "tags": ["afghanistan", "russia"]}
-    assert r["version"] == {"decruft": pipeline.__version__, "rules": load_rules().version,
+    assert r["version"] == {"decruft": pipeline.__version__, "rules": pipeline.clean.rules_version(CleanConfig()),
                             "model": pipeline.clean.model_version()}
     assert len(r["version"]["model"]) == 12
     assert "error" not in r
