@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATES := $(notdir $(wildcard raw/????-??-??))
 
-.PHONY: run test test-dispatch install bench-quality bench-throughput bench-startup clean-output
+.PHONY: run test test-dispatch install bench-quality bench-throughput bench-startup clean-output train train-html bench-html
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,18 @@ test: install
 bench-quality: install
 	$(BIN)/python benchmarks/quality.py $(if $(CORPUS),--corpus $(CORPUS))
 	$(BIN)/python benchmarks/site_profiles.py $(if $(CORPUS),--corpus $(CORPUS))
+
+# The HTML block model (pipeline/models/html_blocks.*) from ../shared/corpus: trafilatura's outputs
+# and the block features are cached in .cache/ (git-ignored); ~15 min on 2 cores from scratch.
+train-html: install
+	nice $(BIN)/python training/html_cache.py
+	nice $(BIN)/python training/train_html_model.py
+
+train: train-html
+
+# decruft vs trafilatura.extract on HTML, cross-validated by site (fold models from train-html).
+bench-html: install
+	$(BIN)/python benchmarks/html_quality.py
 
 bench-throughput: install
 	$(BIN)/python benchmarks/throughput.py

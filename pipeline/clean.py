@@ -86,9 +86,11 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     selected: list[Decision] = []
     if doc.kind == "html" and site is not None and site.selects:
         raw, selected = drop_selected(raw, site)  # the site's CSS selectors, before extraction
+    got = None
     if doc.kind == "html":
-        got = extract_html(raw, max_bytes=cfg.max_html_bytes, max_depth=cfg.max_html_depth)
-        if got.method != "trafilatura":
+        got = extract_html(raw, max_bytes=cfg.max_html_bytes, max_depth=cfg.max_html_depth,
+                           model_path=cfg.html_model)
+        if got.method not in ("trafilatura", "html_model"):
             doc.capped.append(got.method) if got.method == "soup_capped" else None
         doc.metadata.update({k: v for k, v in got.metadata.items() if k not in doc.metadata})
         doc.metadata["extractor"] = got.method
@@ -101,6 +103,10 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     if doc.kind == "html" and cfg.statistical and not cfg.statistical_html:
         cfg = replace(cfg, statistical=False)
     decisions, title = strip_boilerplate(lines, rules_for(cfg), cfg, title=title, site_keys=site_keys)
+    if got is not None and got.blocks:  # what the HTML extractor left out is on record too
+        from .extract import with_block_removals
+
+        decisions = with_block_removals(decisions, got, title, cfg.max_line_chars)
     if site is not None:
         decisions = selected + apply_line_rules(decisions, site)
     kept = [d.text for d in decisions if d.keep]
@@ -110,13 +116,16 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     doc.decisions = decisions
     doc.title = title.strip() if title else None
     doc.text = "\n\n".join(kept)
+    visible = got.visible_chars() if got is not None else None
     doc.stats = {
-        "chars_in": len(doc.raw),
+        # HTML: the page's visible text (its blocks one a line), the raw size beside it
+        "chars_in": len(doc.raw) if visible is None else visible,
         "chars_out": len(doc.text),
-        "lines_in": len(lines),
+        "lines_in": len(decisions),
         "lines_kept": len(kept),
         "lines_removed": len(decisions) - len(kept),
         UNENCODABLE_STAT: doc.stats.get(UNENCODABLE_STAT, 0),  # replaced by U+FFFD (decode.py)
+        "bytes_in": len(doc.raw.encode("utf-8", "surrogatepass")),  # the raw size (HTML: the page)
     }
     doc.lang, doc.lang_score = mix.lang, mix.score
     doc.langs, doc.paragraph_langs = mix.shares(), mix.paragraphs

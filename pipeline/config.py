@@ -73,6 +73,9 @@ class CleanConfig:
     """…and in at least this many of them (two articles quoting one sentence never qualify)."""
     site_max_words: int = 30
     """Longer lines are never learned: they are prose (syndicated copies), not template."""
+    html_model: str | None = None
+    """Path of an HTML block model (``pipeline/models/html_blocks.lgb.txt`` + its ``.json``) to use
+    instead of the shipped one (the cross-validation benchmark scores pages with fold models)."""
     min_output_chars: int = 1
     """A document whose clean text is shorter than this is rejected (``empty_after_cleaning``)."""
 

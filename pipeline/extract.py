@@ -1,9 +1,15 @@
-"""HTML page → (main text, title, metadata): trafilatura first, BeautifulSoup as the fallback."""
+"""HTML page → (main text, title, metadata): the HTML block model over the page's visible blocks
+with trafilatura's text as a feature, trafilatura alone without a model, BeautifulSoup as the fallback."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import trafilatura
 from bs4 import BeautifulSoup
 from courlan import extract_domain
@@ -12,6 +18,9 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import metadata as _tmeta
 from trafilatura.utils import load_html
+
+from . import html_blocks
+from .classify import stable
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "head")
 _SITE_FROM_URL = re.compile(r"https?://(?:www\.|w[0-9]+\.)?([^/]+)")
@@ -23,6 +32,7 @@ META_FIELDS = ("date", "author", "sitename", "description", "hostname")
 # text is the same on all 120 dev pages.
 _FURNITURE = ("nav", "footer", "aside", "style", "svg")
 _JSON_LD = "application/ld+json"  # kept: trafilatura reads it (forum pages, JSON article bodies)
+HTML_MODEL_PATH = Path(__file__).with_name("models") / "html_blocks.lgb.txt"
 
 
 @dataclass
@@ -31,6 +41,15 @@ class Extracted:
     title: str | None = None
     metadata: dict = field(default_factory=dict)
     method: str = "trafilatura"
+    blocks: list = field(default_factory=list)  # the page's visible text blocks (html_blocks.Block)
+    kept: list = field(default_factory=list)  # per block: did it reach ``text``
+    rule: str = ""  # what decided about the blocks left out (``html.model``, ``trafilatura``)
+
+    def visible_chars(self) -> int | None:
+        """Characters of the page's visible text (blocks one a line), None without blocks."""
+        if not self.blocks:
+            return None
+        return sum(len(b.text) for b in self.blocks) + len(self.blocks) - 1
 
 
 def _soup_text(html: str) -> tuple[str, str | None]:
@@ -93,10 +112,10 @@ def drop_furniture(tree: HtmlElement) -> HtmlElement:
     return tree
 
 
-def _trafilatura_text(tree: HtmlElement, favor_precision: bool) -> str:
+def _trafilatura_text(tree: HtmlElement, favor_precision: bool, include_comments: bool = False) -> str:
     try:
         doc = trafilatura.bare_extraction(
-            tree, include_comments=False, include_tables=True, include_images=False,
+            tree, include_comments=include_comments, include_tables=True, include_images=False,
             deduplicate=False, favor_precision=favor_precision,
         )
     except Exception:  # noqa: BLE001 - RecursionError, ValueError, lxml errors…: the soup fallback
@@ -104,33 +123,96 @@ def _trafilatura_text(tree: HtmlElement, favor_precision: bool) -> str:
     return (doc.text or "") if doc is not None else ""
 
 
-def extract_html(html: str, *, max_bytes: int, max_depth: int) -> Extracted:
+def parse_page(html: str) -> HtmlElement | None:
+    """The parsed page (trafilatura's parser), or None when lxml cannot make a tree of it."""
+    try:
+        return load_html(html)
+    except Exception:  # noqa: BLE001 - hostile input
+        return None
+
+
+def candidate_text(html: str, tree: HtmlElement) -> str:
+    """trafilatura's default-mode text (comments included) of a page: the block model's candidate.
+
+    Prunes ``tree`` in place (``drop_furniture``): read the page's blocks first. When that finds
+    nothing, the default mode on the page as it came (its rescue stages read the whole page).
+    """
+    text = _trafilatura_text(drop_furniture(tree), favor_precision=False, include_comments=True)
+    if not text.strip():
+        fresh = parse_page(html)
+        text = _trafilatura_text(fresh, favor_precision=False) if fresh is not None else ""
+    return text
+
+
+@lru_cache(maxsize=4)
+def html_model(path: str | None = None) -> tuple[Any, tuple[float, float]] | None:
+    """(LightGBM booster, (threshold for blocks trafilatura kept, for those it left out)) of the HTML block model at ``path`` (default: the shipped one),
+    or None when the model file or LightGBM is missing (then trafilatura's text is the answer)."""
+    model_path = Path(path) if path else HTML_MODEL_PATH
+    meta_path = model_path.with_suffix("").with_suffix(".json")
+    if not model_path.is_file() or not meta_path.is_file():
+        return None
+    try:
+        import lightgbm
+    except ImportError:  # pragma: no cover - lightgbm is a dependency
+        return None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if tuple(meta.get("features", ())) != html_blocks.FEATURE_NAMES:
+        raise ValueError(f"{model_path}: the model's features differ from pipeline.html_blocks' (retrain: make train-html)")
+    booster = lightgbm.Booster(model_str=model_path.read_text(encoding="utf-8"))
+    tau = meta["tau"]
+    return booster, (float(tau[0]), float(tau[1])) if isinstance(tau, list) else (float(tau), float(tau))
+
+
+_COV = html_blocks.FEATURE_NAMES.index("cov")
+
+
+def kept_blocks(blocks: list[html_blocks.Block], candidate: str, model: tuple[Any, tuple]) -> np.ndarray:
+    """Which blocks the model keeps: P(body), rounded (``stable``), against the threshold for
+    blocks the candidate holds (trafilatura kept them) or the one for blocks it left out."""
+    booster, (tau_in, tau_out) = model
+    X = html_blocks.block_features(blocks, candidate)
+    p = stable(booster.predict(X, num_threads=1))
+    return p >= np.where(X[:, _COV] >= 0.5, tau_in, tau_out)
+
+
+def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str | None = None) -> Extracted:
     """Main text of a page. Too large or too deep pages skip trafilatura (counted by the caller).
+
+    The page's visible text blocks (``html_blocks.page_blocks``) are scored by the HTML block
+    model, which reads each block's DOM features and how much of it trafilatura's default mode
+    kept; the blocks it keeps, in page order, are the text (method ``html_model``). Without a
+    model, or when it keeps nothing, trafilatura's text (``trafilatura``). ``Extracted.blocks`` and
+    ``Extracted.kept`` say which visible blocks did not reach the text, for the removal record.
 
     Never raises: whatever lxml or trafilatura cannot handle goes to the BeautifulSoup fallback.
     """
     title, meta = None, {}
     if len(html) <= max_bytes and not looks_too_deep(html, max_depth):
-        try:
-            tree = load_html(html)  # parsed once, for the metadata and the extraction
-        except Exception:  # noqa: BLE001 - hostile input: fall back, never raise
-            tree = None
+        tree = parse_page(html)  # parsed once, for the metadata, the blocks and the extraction
         if tree is not None:
             try:
                 title, meta = page_metadata(tree)
             except Exception:  # noqa: BLE001 - metadata is optional
                 title, meta = None, {}
-            # Precision mode first (it drops more of the page's furniture: dev F1 0.973 vs 0.964
-            # with the same text cleaning after it); when that finds nothing, the default mode on
-            # the page as it came (its rescue stages read scripts and the whole page).
             try:
-                text = _trafilatura_text(drop_furniture(tree), favor_precision=True)
-                if not text.strip():
-                    text = _trafilatura_text(load_html(html), favor_precision=False)
+                blocks = html_blocks.page_blocks(tree)  # before trafilatura prunes the tree
+            except Exception:  # noqa: BLE001 - hostile input: no blocks, no record of them
+                blocks = []
+            try:
+                text = candidate_text(html, tree)
             except Exception:  # noqa: BLE001 - hostile input: fall back, never raise
                 text = ""
+            model = html_model(model_path) if blocks else None
+            if model is not None:
+                keep = kept_blocks(blocks, text, model)
+                if keep.any():
+                    kept_text = "\n".join(b.text for b, k in zip(blocks, keep) if k)
+                    return Extracted(kept_text, title, meta, "html_model", blocks, keep.tolist(), "html.model")
             if text.strip():
-                return Extracted(text, title, meta, "trafilatura")
+                cov = html_blocks.Coverage(text)
+                keep = [cov.of(html_blocks.tokens(b.text)) >= 0.5 for b in blocks]
+                return Extracted(text, title, meta, "trafilatura", blocks, keep, "trafilatura")
         method = "soup_fallback"
     else:
         method = "soup_capped"
@@ -140,3 +222,58 @@ def extract_html(html: str, *, max_bytes: int, max_depth: int) -> Extracted:
         text, soup_title = re.sub(r"<[^>]*>", "\n", html[:max_bytes]), None
         method = "regex_fallback"
     return Extracted(text, title or soup_title, meta, method)
+
+
+_TITLE_SPLIT = re.compile(r"\s+[|\-–—:»·]\s+")
+
+
+def with_block_removals(decisions: list, got: Extracted, title: str | None, max_line_chars: int) -> list:
+    """``decisions`` (of the extracted text's lines) with every visible block of the page that did
+    not reach the text added as a removed line, in page order where the lines map to the kept
+    blocks one to one (else after them). Reason: what the page's structure says about the block
+    (``html_blocks.structure_reason``: navigation, footer, related, caption, comments, title),
+    else ``extractor``; rule: the structure's (``html.nav``…) or what decided (``got.rule``)."""
+    from .document import Decision
+    from .normalize import split_lines
+
+    if not got.blocks:
+        return decisions
+    keys = set()
+    for t in (title, got.title):
+        if t:
+            keys.add(" ".join(html_blocks.tokens(t)))
+            keys.update(" ".join(html_blocks.tokens(part)) for part in _TITLE_SPLIT.split(t))
+    keys.discard("")
+    title_keys = frozenset(keys)
+    removed: list[tuple[int, Decision]] = []  # (kept blocks before it, decision)
+    n_kept = 0
+    left_out = [b.text for b, k in zip(got.blocks, got.kept) if not k]
+    normal, _ = split_lines("\n".join(left_out), max_line_chars)  # one pass; per block if it shifts
+    if len(normal) != len(left_out):
+        normal = [" ".join(split_lines(t, max_line_chars)[0]) for t in left_out]
+    at = 0
+    for block, kept in zip(got.blocks, got.kept):
+        if kept:
+            n_kept += 1
+            continue
+        line = normal[at]
+        at += 1
+        if not line:
+            continue
+        said = html_blocks.structure_reason(block, title_keys)
+        reason, rule = said if said else ("extractor", got.rule or got.method)
+        if said and got.rule:
+            rule = f"{rule}+{got.rule}"
+        removed.append((n_kept, Decision(line, False, reason, rule)))
+    if not removed:
+        return decisions
+    if got.method != "html_model" or n_kept != len(decisions):
+        return list(decisions) + [d for _, d in removed]
+    merged, j = [], 0
+    for i, d in enumerate(decisions):
+        while j < len(removed) and removed[j][0] <= i:
+            merged.append(removed[j][1])
+            j += 1
+        merged.append(d)
+    merged.extend(d for _, d in removed[j:])
+    return merged

@@ -292,7 +292,7 @@ def parquet_schema():
         removed = pa.struct([("reason", pa.string()), ("rule", pa.string()), ("text", pa.string()),
                              ("at", pa.int64())])
         stats = pa.struct([(k, pa.int64()) for k in ("chars_in", "chars_out", "lines_in", "lines_kept",
-                                                      "lines_removed", "unencodable_chars")]
+                                                      "lines_removed", "unencodable_chars", "bytes_in")]
                           + [("capped", pa.list_(pa.string()))])
         version = pa.struct([("decruft", pa.string()), ("rules", pa.string()), ("model", pa.string())])
         from .quality import PARTS

@@ -79,7 +79,7 @@ def test_stdin_sniffed_html(work, capsys, monkeypatch):
     assert main(["clean", "-"]) == 0
     (rec,) = _records(capsys.readouterr().out)
     assert rec["text"] == BODY + "\n\n" + BODY2
-    assert rec["metadata"]["extractor"] == "trafilatura"
+    assert rec["metadata"]["extractor"] == "html_model"
 
 
 def test_stdin_gzip_is_unpacked_and_truncated_gzip_rejected(work, capsys, monkeypatch):

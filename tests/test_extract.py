@@ -86,40 +86,61 @@ def test_drop_furniture_keeps_json_ld_text_and_tails():
     assert "before after" in html.replace("  ", " ") and "Kept tail" in html
 
 
-def test_same_text_as_trafilatura_on_the_whole_page():
+NO_MODEL = "/nonexistent/html_blocks.lgb.txt"  # extract_html without the block model: trafilatura alone
+DEFAULT = dict(PRECISION, favor_precision=False, include_comments=True)
+
+
+def test_without_the_model_same_text_as_trafilatura_on_the_whole_page():
     """Dropping the furniture first is only a speed-up: trafilatura deletes it anyway."""
-    got = extract_html(PAGE, **LIMITS)
-    assert got.method == "trafilatura"
-    assert got.text == trafilatura.bare_extraction(PAGE, **PRECISION).text
+    got = extract_html(PAGE, **LIMITS, model_path=NO_MODEL)
+    assert got.method == "trafilatura" and got.rule == "trafilatura"
+    assert got.text == trafilatura.bare_extraction(PAGE, **DEFAULT).text
     assert got.text.split("\n") == ["New ferry terminal to open in spring", *PARAGRAPHS]
+    # every visible block is there, those trafilatura left out marked as not kept
+    left_out = [b.text for b, k in zip(got.blocks, got.kept) if not k]
+    assert "Storm closes bridge" in left_out and PARAGRAPHS[0] not in left_out
 
 
-def test_precision_empty_retries_default_mode_on_the_untouched_page(monkeypatch):
+def test_the_block_model_keeps_the_article_and_drops_the_furniture():
+    got = extract_html(PAGE, **LIMITS)
+    assert got.method == "html_model" and got.rule == "html.model"
+    for p in PARAGRAPHS:
+        assert p in got.text.split("\n")
+    for cruft in ("Storm closes bridge", "Most read", "Copyright 2021 Harbour Times. All rights reserved."):
+        assert cruft not in got.text
+    assert [b.text for b, k in zip(got.blocks, got.kept) if k] == got.text.split("\n")
+
+
+def test_empty_default_mode_retries_on_the_untouched_page(monkeypatch):
     calls = []
     real = trafilatura.bare_extraction
 
     def fake(tree, **kw):
-        calls.append((kw["favor_precision"], tree.find(".//nav") is not None))
-        return None if kw["favor_precision"] else real(tree, **kw)
+        calls.append((kw["include_comments"], tree.find(".//nav") is not None))
+        return None if kw["include_comments"] else real(tree, **kw)
 
     monkeypatch.setattr(extract.trafilatura, "bare_extraction", fake)
-    got = extract_html(PAGE, **LIMITS)
+    got = extract_html(PAGE, **LIMITS, model_path=NO_MODEL)
     assert calls == [(True, False), (False, True)]
     assert got.method == "trafilatura" and PARAGRAPHS[0] in got.text
     assert got.metadata["author"] == "Anna Berg"
 
 
-@pytest.mark.parametrize("target", ["bare_extraction", "page_metadata", "load_html"])
+@pytest.mark.parametrize("target", ["bare_extraction", "page_metadata", "load_html", "page_blocks"])
 def test_nothing_raises_out_of_extract_html(monkeypatch, target):
     def boom(*args, **kwargs):
         raise RuntimeError("lxml had a bad day")
 
-    owner = extract.trafilatura if target == "bare_extraction" else extract
+    owner = {"bare_extraction": extract.trafilatura, "page_blocks": extract.html_blocks}.get(target, extract)
     monkeypatch.setattr(owner, target, boom)
     got = extract_html(PAGE, **LIMITS)
     assert PARAGRAPHS[0] in got.text
     if target == "page_metadata":
-        assert got.method == "trafilatura" and got.metadata == {}
+        assert got.method == "html_model" and got.metadata == {}
+    elif target == "bare_extraction":  # no candidate: the blocks alone decide
+        assert got.method == "html_model"
+    elif target == "page_blocks":  # no blocks: trafilatura's text
+        assert got.method == "trafilatura" and got.blocks == []
     else:
         assert got.method == "soup_fallback"
         assert got.title
@@ -127,7 +148,7 @@ def test_nothing_raises_out_of_extract_html(monkeypatch, target):
 
 def test_soup_fallback_keeps_the_page_metadata(monkeypatch):
     monkeypatch.setattr(extract.trafilatura, "bare_extraction", lambda *a, **k: None)
-    got = extract_html(PAGE, **LIMITS)
+    got = extract_html(PAGE, **LIMITS, model_path=NO_MODEL)
     assert got.method == "soup_fallback"
     assert got.title == "New ferry terminal to open in spring"
     assert got.metadata["sitename"] == "Harbour Times"

@@ -44,7 +44,7 @@ def test_parquet_schema_covers_every_record_field():
     doc = Document(id="a", source="s", decisions=[Decision("x", keep=False, reason="share", rule="r"),
                                                   Decision("y", keep=True)],
                    stats={"chars_in": 1, "chars_out": 1, "lines_in": 2, "lines_kept": 1, "lines_removed": 1,
-                          "unencodable_chars": 0})
+                          "unencodable_chars": 0, "bytes_in": 1})
     from pipeline.clean import version_info
     from pipeline.config import CleanConfig
 

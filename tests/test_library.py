@@ -125,7 +125,7 @@ def test_clean_html_record():
     assert meta["extra"] == {"k": 1}
     assert meta["author"] == "Jane Doe"
     assert meta["date"] == "2021-09-02"
-    assert meta["extractor"] == "trafilatura"
+    assert meta["extractor"] == "html_model"
     assert r["lang"] == "en"
     for junk in ("Home", "Copyright", "All rights reserved", "<p>", "&#8217;"):
         assert junk not in r["text"]

@@ -1,0 +1,130 @@
+"""HTML pages: visible text blocks, their features, and every block that does not reach the text on
+record as a removed line with a reason from the page's structure (issue 11 item 5)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from trafilatura.utils import load_html
+
+from pipeline import html_blocks
+from pipeline.classify import stable
+from pipeline.clean import clean_html
+from pipeline.config import CleanConfig
+from pipeline.extract import HTML_MODEL_PATH, extract_html, html_model
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE_PATH = REPO / "tests" / "fixtures" / "html" / "harbour.html"
+PAGE = PAGE_PATH.read_text(encoding="utf-8")
+BODY = ("The new ferry terminal on the north quay", "The building has room for four hundred",
+        "Ticket prices will not change")
+
+
+def test_blocks_are_the_visible_text_in_page_order():
+    blocks = html_blocks.page_blocks(load_html(PAGE))
+    texts = [b.text for b in blocks]
+    assert texts[:3] == ["Harbour Times", "News", "Sport"]
+    assert texts[-1] == "Privacy policy · Contact us"
+    joined = "\n".join(texts)
+    for invisible in ("tracking", "color: red", "Hidden text", "Ferry terminal opens in spring | Harbour"):
+        assert invisible not in joined
+    by_text = {b.text: b for b in blocks}
+    h1 = by_text["Ferry terminal opens in spring"]
+    assert h1.tag == "h1"
+    assert by_text["News"].link_chars == 4 and by_text["News"].anc >> html_blocks.ANCESTOR_TAGS.index("nav") & 1
+    body = next(b for b in blocks if b.text.startswith(BODY[0]))
+    assert body.tag == "p" and body.link_chars == 0 and "  " not in body.text and "\n" not in body.text
+    assert by_text["Home › News"].tag == "div"
+
+
+def test_a_deep_page_does_not_overflow_the_stack():
+    html = "<html><body>" + "<div>" * 200 + "<p>deep text here</p>" + "</div>" * 200 + "</body></html>"
+    assert [b.text for b in html_blocks.page_blocks(load_html(html))] == ["deep text here"]
+    deeper = "<html><body>" + "<div>" * 5_000 + "<p>x</p>" + "</div>" * 5_000 + "</body></html>"
+    html_blocks.page_blocks(load_html(deeper))  # libxml2 caps the depth; the walk never raises
+
+
+@pytest.mark.numeric
+def test_features_have_the_model_columns_and_are_rounded():
+    blocks = html_blocks.page_blocks(load_html(PAGE))
+    candidate = "\n".join(b.text for b in blocks if b.text.startswith(BODY))
+    X = html_blocks.block_features(blocks, candidate)
+    assert X.shape == (len(blocks), len(html_blocks.FEATURE_NAMES))
+    assert np.array_equal(X, stable(X))
+    cov = X[:, html_blocks.FEATURE_NAMES.index("cov")]
+    assert [t for t, c in zip((b.text for b in blocks), cov) if c == pytest.approx(1.0)] == [
+        b.text for b in blocks if b.text.startswith(BODY)]
+    assert html_blocks.block_features([], "") .shape == (0, len(html_blocks.FEATURE_NAMES))
+
+
+def test_shipped_model_matches_the_features():
+    booster, tau = html_model(None)
+    assert booster.num_feature() == len(html_blocks.FEATURE_NAMES) and all(0 < t < 1 for t in tau)
+    assert HTML_MODEL_PATH.stat().st_size < 10_000_000
+
+
+def test_every_visible_block_is_kept_or_on_record_with_a_reason():
+    record = clean_html(PAGE)
+    assert record["metadata"]["extractor"] == "html_model"
+    for start in BODY:
+        assert start in record["text"]
+    removed = {r["text"]: r for r in record["removed"]}
+    expect = {
+        "News": ("navigation", "html.nav"), "Home › News": ("navigation", "html.nav"),
+        "Bridge repairs to start in May": ("related", "html.related"),
+        "Will there be parking near the north quay?": ("comments", "html.comments"),
+        "© 2026 Harbour Times. All rights reserved.": ("footer", "html.footer"),
+        "Ferry terminal opens in spring": ("title", None),
+    }
+    for text, (reason, rule) in expect.items():
+        assert removed[text]["reason"] == reason, text
+        if rule:
+            assert removed[text]["rule"].startswith(rule), removed[text]
+    # nothing lost: each visible block is in the text or among the removed lines
+    kept = record["text"].split("\n\n")
+    for block in html_blocks.page_blocks(load_html(PAGE)):
+        assert block.text in kept or block.text in removed, block.text
+    # in page order: "at" follows the page, the kept lines in between
+    ats = [r["at"] for r in record["removed"]]
+    assert ats == sorted(ats) and removed["News"]["at"] < removed["Bridge repairs to start in May"]["at"]
+
+
+def test_html_stats_count_the_visible_text_and_the_raw_bytes():
+    s = clean_html(PAGE)["stats"]
+    blocks = html_blocks.page_blocks(load_html(PAGE))
+    assert s["chars_in"] == sum(len(b.text) for b in blocks) + len(blocks) - 1
+    assert s["bytes_in"] == len(PAGE.encode("utf-8")) > s["chars_in"]
+    assert s["lines_in"] == s["lines_kept"] + s["lines_removed"]
+
+
+def test_without_the_model_trafilatura_decides_and_says_so():
+    record = clean_html(PAGE, CleanConfig(html_model="/nonexistent/model.lgb.txt"))
+    assert record["metadata"]["extractor"] == "trafilatura"
+    rules = {r["rule"] for r in record["removed"]}
+    assert any(r.endswith("trafilatura") for r in rules)
+    assert all(r["reason"] for r in record["removed"])
+
+
+def test_a_model_with_other_features_is_refused(tmp_path):
+    (tmp_path / "m.lgb.txt").write_text(HTML_MODEL_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "m.json").write_text('{"tau": 0.5, "features": ["a", "b"]}', encoding="utf-8")
+    with pytest.raises(ValueError, match="retrain"):
+        html_model(str(tmp_path / "m.lgb.txt"))
+
+
+def test_explain_shows_the_html_removals():
+    out = subprocess.run([sys.executable, "-m", "tasks.cli", "explain", str(PAGE_PATH), "--no-colour"],
+                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(l.startswith("DROP") and "navigation:html.nav" in l and l.endswith("Sport") for l in lines)
+    assert any(l.startswith("DROP") and "footer:html.footer" in l for l in lines)
+    assert any(l.startswith("KEEP") and BODY[1] in l for l in lines)
+
+
+def test_extract_html_blocks_survive_a_page_without_text():
+    got = extract_html("<html><body><div></div></body></html>", max_bytes=10_000, max_depth=100)
+    assert got.text.strip() == "" and got.blocks == []
