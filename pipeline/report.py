@@ -4,9 +4,10 @@ One self-contained HTML page (inline CSS and SVG, no scripts, no network assets)
 
 1. a bar chart of removed spans by reason,
 2. the language mix,
-3. the most frequent removed lines (normalized), with their reason,
-4. rejects by reason (with a few examples),
-5. a deterministic sample of documents: the text with removed spans struck through (``<del>``),
+3. the quality score (``quality``): its distribution and the lowest-scored documents,
+4. the most frequent removed lines (normalized), with their reason,
+5. rejects by reason (with a few examples),
+6. a deterministic sample of documents: the text with removed spans struck through (``<del>``),
    labelled with their reason (rule id in the ``title`` attribute), in the original order.
 
 The part files are streamed once and memory does not grow with the partition: counters of
@@ -41,6 +42,8 @@ LINE_KEY_CHARS = 200  # a normalized removed line is cut to this length
 DOC_MAX_ITEMS = 300  # paragraphs + removed spans shown per document
 DOC_MAX_CHARS = 30_000
 ITEM_MAX_CHARS = 3_000
+QUALITY_BINS = 10  # histogram of ``quality`` over 0..1
+LOWEST_SHOWN = 20  # documents with the lowest ``quality``
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#d62728", "#2ca02c", "#9467bd")
@@ -155,6 +158,8 @@ class DocCounts(NamedTuple):
     chars_out: int
     spans: list[tuple[str, str, str, int]]  # removed: (normalized line, reason, rule, characters)
     lang_chars: tuple[tuple[str, int], ...] = ()  # clean characters per language (from ``langs``)
+    quality: float | None = None  # the record's ``quality`` (None: not scored)
+    title: str = ""
 
     @classmethod
     def of_record(cls, rec: dict[str, Any]) -> "DocCounts":
@@ -168,7 +173,8 @@ class DocCounts(NamedTuple):
                               str(span.get("rule") or ""), len(text)))
         chars_out = _count(stats.get("chars_out"))
         return cls(str(rec.get("id", "")), str(rec.get("lang") or "und"), _count(stats.get("chars_in")),
-                   chars_out, spans, _lang_chars(rec.get("langs"), chars_out))
+                   chars_out, spans, _lang_chars(rec.get("langs"), chars_out), _quality(rec.get("quality")),
+                   str(rec.get("title") or ""))
 
     @classmethod
     def of_document(cls, doc: Any) -> "DocCounts":
@@ -177,7 +183,18 @@ class DocCounts(NamedTuple):
                  for d in doc.decisions if not d.keep]
         chars_out = doc.stats.get("chars_out", 0)
         return cls(doc.id, doc.lang or "und", doc.stats.get("chars_in", 0), chars_out, spans,
-                   _lang_chars(doc.langs, chars_out))
+                   _lang_chars(doc.langs, chars_out), _quality(doc.quality), doc.title or "")
+
+
+def _quality(value: Any) -> float | None:
+    """A record's ``quality`` when it is a number in 0..1 (checked: files may be edited)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
+        return float(value)
+    return None
+
+
+def _quality_bin(quality: float) -> int:
+    return min(int(quality * QUALITY_BINS), QUALITY_BINS - 1)
 
 
 def _lang_chars(langs: Any, chars_out: int) -> tuple[tuple[str, int], ...]:
@@ -220,6 +237,9 @@ class PartitionScan:
     langs: Counter = field(default_factory=Counter)
     lang_chars: Counter = field(default_factory=Counter)  # clean characters per language (paragraphs)
     mixed_docs: int = 0  # documents with more than one language in ``langs``
+    quality_bins: list = field(default_factory=lambda: [0] * QUALITY_BINS)  # documents per 0.1 of quality
+    quality_none: int = 0  # documents without a quality score
+    _lowest: list = field(default_factory=list)  # max-heap of the lowest: (-quality, -order, id, title)
     rules: Counter = field(default_factory=Counter)
     rule_reason: dict = field(default_factory=dict)
     lines: Counter = field(default_factory=Counter)  # (normalized line, reason) → count
@@ -241,6 +261,7 @@ class PartitionScan:
         for lang, chars in counts.lang_chars:
             self.lang_chars[lang] += chars
         self.mixed_docs += len(counts.lang_chars) > 1
+        self._add_quality(counts.quality, order, counts.id, counts.title)
         self.chars_in += counts.chars_in
         self.chars_out += counts.chars_out
         # A dump has ~170 removed lines: per-span work stays in C (map, zip, Counter, setdefault).
@@ -259,6 +280,25 @@ class PartitionScan:
         self._prune()
         self._offer(sample_key(counts.id), order,
                     (lambda: _compact(order, rec)) if self.keep_docs and rec is not None else None)
+
+    def _add_quality(self, quality: float | None, order: int, doc_id: str, title: str) -> None:
+        if quality is None:
+            self.quality_none += 1
+            return
+        self.quality_bins[_quality_bin(quality)] += 1
+        self._add_quality_entry(quality, order, doc_id, title)
+
+    def _add_quality_entry(self, quality: float, order: int, doc_id: str, title: str) -> None:
+        entry = (-quality, -order, doc_id, _clip(title, 200))
+        if len(self._lowest) < LOWEST_SHOWN:
+            heapq.heappush(self._lowest, entry)
+        elif entry > self._lowest[0]:  # lower quality (or the same, earlier in the partition)
+            heapq.heapreplace(self._lowest, entry)
+
+    @property
+    def lowest(self) -> list[tuple[float, int, str, str]]:
+        """The lowest-quality documents, lowest first: (quality, partition order, id, title)."""
+        return [(-q, -o, i, t) for q, o, i, t in sorted(self._lowest, reverse=True)]
 
     def _prune(self) -> None:
         """Keep the most frequent removed lines and rules once there are too many (memory bound)."""
@@ -311,6 +351,8 @@ class PartitionScan:
             "chars_in": self.chars_in, "chars_out": self.chars_out, "pruned": self.pruned,
             "removed_by_reason": self.removed_by_reason, "removed_chars_by_reason": self.removed_chars_by_reason,
             "langs": self.langs, "lang_chars": self.lang_chars, "mixed_docs": self.mixed_docs,
+            "quality_bins": self.quality_bins, "quality_none": self.quality_none,
+            "lowest": [list(entry) for entry in self.lowest],
             "rules": self.rules, "rule_reason": self.rule_reason,
             "lines": [[line, reason, n, self.line_rule.get((line, reason))] for (line, reason), n in self.lines.items()],
             "rejects": self.rejects, "reject_examples": self.reject_examples,
@@ -334,6 +376,11 @@ class PartitionScan:
             getattr(self, name).update(state[name])
         self.lang_chars.update(state.get("lang_chars", {}))
         self.mixed_docs += state.get("mixed_docs", 0)
+        self.quality_none += state.get("quality_none", 0)
+        for i, n in enumerate(state.get("quality_bins", ())[:QUALITY_BINS]):
+            self.quality_bins[i] += n
+        for quality, order, doc_id, title in state.get("lowest", ()):
+            self._add_quality_entry(quality, offset + order, doc_id, title)
         for rule, reason in state["rule_reason"].items():
             self.rule_reason.setdefault(rule, reason)
         for line, reason, n, rule in state["lines"]:
@@ -462,6 +509,31 @@ def _bar_chart(counts: Counter, chars: Counter) -> str:
             "</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _quality_section(scan: PartitionScan) -> str:
+    """Histogram of ``quality`` (documents per tenth) and the lowest-scored documents."""
+    scored = sum(scan.quality_bins)
+    if not scored:
+        return (f'<p class="muted">No document has a quality score'
+                f'{f" ({scan.quality_none} without one)" if scan.quality_none else ""}.</p>')
+    parts = ['<p class="note"><code>quality</code> predicts how clean a document\'s text is (0..1; README '
+             '"Quality score"). Documents per tenth of the score'
+             f'{f"; {scan.quality_none} documents have no score" if scan.quality_none else ""}.</p>',
+             '<table id="quality-bins"><tr><th>quality</th><th class="n">documents</th><th class="n">share</th><th></th></tr>']
+    for i, n in enumerate(scan.quality_bins):
+        pct = 100.0 * n / scored
+        upper = "]" if i == QUALITY_BINS - 1 else ")"
+        parts.append(f'<tr data-bin="{i}"><td>[{i / QUALITY_BINS:.1f}, {(i + 1) / QUALITY_BINS:.1f}{upper}</td>'
+                     f'<td class="n">{n}</td><td class="n">{pct:.1f}%</td>'
+                     f'<td><div class="meter"><i style="width:{pct:.1f}%"></i></div></td></tr>')
+    parts.append("</table>")
+    parts.append(f'<h3>The {len(scan.lowest)} lowest</h3><table id="quality-lowest"><tr><th class="n">quality</th>'
+                 "<th>id</th><th>title</th></tr>")
+    for quality, _, doc_id, title in scan.lowest:
+        parts.append(f'<tr><td class="n">{quality:.3f}</td><td class="txt">{esc(doc_id)}</td><td>{esc(title)}</td></tr>')
+    parts.append("</table>")
+    return "\n".join(parts)
 
 
 def _tag(span: dict) -> str:
@@ -595,7 +667,11 @@ def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str
     else:
         out.append('<p class="muted">No documents.</p>')
 
-    # 3. most frequent removed lines
+    # 3. quality
+    out.append('<h2 id="quality">Quality</h2>')
+    out.append(_quality_section(scan))
+
+    # 4. most frequent removed lines
     out.append('<h2 id="top-lines">Most frequent removed lines</h2>')
     out.append('<p class="note">Lines normalized (Unicode NFKC, case-folded, digit runs as #, whitespace collapsed, '
                f"cut at {LINE_KEY_CHARS} characters); counted per reason.")
@@ -612,7 +688,7 @@ def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str
     else:
         out.append('<p class="muted">No spans were removed.</p>')
 
-    # 4. rejects
+    # 5. rejects
     out.append('<h2 id="rejects">Rejected documents by reason</h2>')
     if scan.rejects:
         out.append('<table id="rejects-table"><tr><th>reason</th><th class="n">documents</th><th>examples (id: error)</th></tr>')
@@ -624,7 +700,7 @@ def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str
     else:
         out.append('<p class="muted">No rejected documents.</p>')
 
-    # 5. sampled documents
+    # 6. sampled documents
     sampled = scan.sampled
     out.append('<h2 id="documents">Documents</h2>')
     if len(sampled) < scan.documents:

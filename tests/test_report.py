@@ -344,3 +344,36 @@ def test_report_renders_in_headless_chromium(luigi_partition: Path, tmp_path: Pa
     res = subprocess.run([*flags, "--window-size=1200,1600", f"--screenshot={shot}", page_path.as_uri()],
                          capture_output=True, text=True, timeout=180)
     assert res.returncode == 0 and shot.stat().st_size > 10_000
+
+
+def test_quality_distribution_and_the_lowest_documents(tmp_path: Path):
+    """The report's quality section: documents per tenth of ``quality`` (all scored documents
+    counted once), and the lowest-scored ones, lowest first, each with its id and score."""
+    records = _records(n_copies=10)
+    # A record whose quality is missing or not a number counts as unscored, not as a bin.
+    records.append(dict(records[1], id="no-score", quality=None))
+    records.append(dict(records[1], id="odd-score", quality="high"))
+    part = write_partition(tmp_path / DATE, records, _rejects())
+    page = report.render_report(part)
+    section = page[page.index('<h2 id="quality">'):page.index('<h2 id="top-lines">')]
+    bins = [int(n) for n in re.findall(r'<tr data-bin="\d+"><td>[^<]*</td><td class="n">(\d+)</td>', section)]
+    scored = [r["quality"] for r in records if isinstance(r.get("quality"), float)]
+    assert len(bins) == report.QUALITY_BINS and sum(bins) == len(scored) > 0
+    assert "2 documents have no score" in section
+    for q in scored:
+        assert bins[min(int(q * 10), 9)] > 0
+    lowest = re.findall(r'<tr><td class="n">([0-9.]+)</td><td class="txt">([^<]*)</td>',
+                        section[section.index('id="quality-lowest"'):])
+    assert len(lowest) == min(report.LOWEST_SHOWN, len(scored))
+    shown = [float(q) for q, _ in lowest]
+    assert shown == sorted(shown)
+    assert shown[0] == pytest.approx(min(scored), abs=5e-4)
+    worst_ids = {r["id"] for r in records if isinstance(r.get("quality"), float)
+                 and abs(r["quality"] - min(scored)) < 1e-9}
+    assert lowest[0][1] in worst_ids
+
+
+def test_quality_section_without_scores(tmp_path: Path):
+    records = [dict(r, quality=None) for r in _records()]
+    page = report.render_report(write_partition(tmp_path / DATE, records, []))
+    assert f"No document has a quality score ({len(records)} without one)." in page
