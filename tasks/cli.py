@@ -214,13 +214,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
         clean_or_reject(doc, cfg)
         rejected += failed_rejections({doc.error: 1}) if doc.rejected else 0
         mix = " ".join(f"{d['lang']}:{d['share']}" for d in doc.langs)
-        print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  langs={mix or '-'}  title={doc.title!r}", "dim"))
+        quality = "-" if doc.quality is None else f"{doc.quality:.3f}"
+        print(paint(f"# {doc.id}  lang={doc.lang} ({doc.lang_score})  langs={mix or '-'}  quality={quality}  "
+                    f"title={doc.title!r}", "dim"))
         if doc.error and not doc.decisions:
             print(paint(f"# rejected: {doc.error}: {doc.detail}", "drop"))
             continue
         para_langs = iter(doc.paragraph_langs)
         for d in doc.decisions:
             label = f"[{next(para_langs, '')}] {d.rule or ''}".rstrip() if d.keep else f"{d.reason}:{d.rule}"
+            if d.score is not None:  # the line labeller's P(body)
+                label += f" p={d.score:.2f}"
             verdict = paint("KEEP", "keep") if d.keep else paint("DROP", "drop")
             text = d.text if d.keep else paint(d.text, "dim")
             print(f"{verdict} {paint(label.ljust(28), 'dim')} {text}")

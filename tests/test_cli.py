@@ -5,6 +5,7 @@ import gzip
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -150,6 +151,9 @@ def test_explain_no_colour(work, capsys):
     assert "\033[" not in out
     lines = out.splitlines()
     assert lines[0].startswith("# seed.txt") and "lang=en" in lines[0]
+    assert re.search(r"  quality=0\.\d{3}  ", lines[0])  # the record's quality score
+    # lines the labeller scored show its P(body)
+    assert any(l.startswith("KEEP ") and re.search(r"stat\.\w+ p=(0\.\d\d|1\.00) ", l) for l in lines)
     assert any(l.startswith("KEEP ") and BODY in l for l in lines)
     drops = [l for l in lines if l.startswith("DROP ")]
     assert any("donation_appeal:donation.en.support_us" in l and l.endswith("Support The Moscow Times!") for l in drops)
