@@ -13,6 +13,7 @@ import sys
 _EXPORTS = {
     "CleanFile": ".clean", "CleanPartition": ".clean", "CleanShard": ".clean", "LearnShardSites": ".clean",
     "LearnSiteProfiles": ".clean", "RawPartitionReady": ".clean", "decruft": ".config",
+    "SparkCleanPartition": ".spark",  # needs pyspark only when it runs (decruft[spark])
 }
 
 __all__ = sorted([*_EXPORTS, "RangeDaily"])
@@ -21,10 +22,11 @@ __all__ = sorted([*_EXPORTS, "RangeDaily"])
 def _load_tasks() -> None:
     from luigi.tools.range import RangeDaily  # so ``--module tasks RangeDaily`` resolves
 
-    from . import clean, config
+    from . import clean, config, spark
 
+    modules = {".clean": clean, ".config": config, ".spark": spark}
     for name, module in _EXPORTS.items():
-        globals()[name] = getattr(clean if module == ".clean" else config, name)
+        globals()[name] = getattr(modules[module], name)
     globals()["RangeDaily"] = RangeDaily
 
 

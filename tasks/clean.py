@@ -33,6 +33,7 @@ import luigi
 
 from pipeline.batch import BatchStats, Listing, Tally, clean_units, learn_site_counts, list_inputs, relative_id
 from pipeline.clean import version_info, warm_up
+from pipeline.config import CleanConfig
 from pipeline.report import PartitionScan, write_report
 from pipeline.site_profile import ProfileLearner, SiteProfiles
 from pipeline.writers import FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, records_at, rewrite_ids
@@ -77,19 +78,22 @@ def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[
 
 def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
                 ids: UniqueIds | None = None, profiles: SiteProfiles | None = None,
-                task: luigi.Task | None = None) -> BatchStats:
+                task: luigi.Task | None = None, *, cfg: CleanConfig | None = None,
+                output_format: str | None = None, timeout: float | None = None) -> BatchStats:
     """Clean ``paths`` and write ``out``'s records, rejects, (ids, scan,) then counts — each atomically.
 
     For a partition's shards: ``out["ids"]`` gets the records' ids in order (a JSON list), so
     that the partition makes ids unique without reading the records back, and ``out["scan"]``
     the shard's counts for the partition's report (``PartitionScan.state``, from the counts
     the cleaning child sends with each document). With ``task``, progress (share of files done)
-    and counts go to the scheduler's page.
+    and counts go to the scheduler's page. ``cfg``, ``output_format`` and ``timeout`` default to
+    luigi.cfg's; a Spark executor, which has no Luigi configuration, passes them.
     """
-    cfg = decruft().clean_config()
+    cfg = decruft().clean_config() if cfg is None else cfg
+    output_format = decruft().output_format if output_format is None else output_format
     version = version_info(cfg)
     stats = BatchStats()
-    timeout = decruft().document_timeout
+    timeout = decruft().document_timeout if timeout is None else timeout
     if timeout > 0:
         outcomes = shared_cleaner(cfg, profiles, timeout).outcomes(paths, base, version)
     else:
@@ -101,7 +105,7 @@ def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
     Path(out["records"].path).parent.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     scan = PartitionScan(part_files=1, keep_docs=False) if "scan" in out else None
-    with out["rejects"].open("w") as rejects, open_writer(decruft().output_format, out["records"].path) as records:
+    with out["rejects"].open("w") as rejects, open_writer(output_format, out["records"].path) as records:
         for n, done in enumerate(outcomes, 1):
             stats.count(done.tally)
             if task is not None and n % 50 == 0:
@@ -334,6 +338,33 @@ class RawPartitionReady(luigi.ExternalTask):
         return luigi.LocalTarget(raw_dir(self.date) / "_READY")
 
 
+def shard_outputs(folder: Path, index: int, output_format: str) -> dict[str, luigi.LocalTarget]:
+    """What shard ``index`` of the partition in ``folder`` writes (``write_batch``'s ``out``)."""
+    name = f"part-{index:05d}"
+    return {  # part-NNNNN.jsonl / .jsonl.gz / .parquet, or the folder part-NNNNN/ for txt-dir
+        "records": luigi.LocalTarget(folder / f"{name}{FORMAT_SUFFIX[output_format]}"),
+        "rejects": luigi.LocalTarget(folder / "_shards" / f"{name}.rejects.jsonl"),
+        "stats": luigi.LocalTarget(folder / "_shards" / f"{name}.stats.json"),
+        "ids": luigi.LocalTarget(folder / "_shards" / f"{name}.ids.json"),
+        "scan": luigi.LocalTarget(folder / "_shards" / f"{name}.scan.json"),
+    }
+
+
+def shard_complete(out: dict[str, luigi.LocalTarget], files, base: Path, profile_inputs=None) -> bool:
+    """Every one of a shard's outputs written, from ``files`` as they are now and, with
+    ``profile_inputs`` (a callable: the day's digest now), from the site profile of the day as it is."""
+    if not all(t.exists() for t in out.values()):
+        return False
+    stats = read_json(out["stats"].path)
+    if stats is None:
+        return False
+    if "input_files" in stats and stats["input_files"] != file_manifest(files, base):
+        return False
+    if profile_inputs is not None and "profile_inputs" in stats and stats["profile_inputs"] != profile_inputs():
+        return False
+    return True
+
+
 class CleanShard(luigi.Task):
     """One shard of a day's partition: a fixed list of input files → ``part-NNNNN.jsonl``."""
 
@@ -351,29 +382,13 @@ class CleanShard(luigi.Task):
         return deps
 
     def output(self):
-        out = clean_dir(self.date)
-        name = f"part-{self.index:05d}"
-        return {  # part-NNNNN.jsonl / .jsonl.gz / .parquet, or the folder part-NNNNN/ for txt-dir
-            "records": luigi.LocalTarget(out / f"{name}{FORMAT_SUFFIX[decruft().output_format]}"),
-            "rejects": luigi.LocalTarget(out / "_shards" / f"{name}.rejects.jsonl"),
-            "stats": luigi.LocalTarget(out / "_shards" / f"{name}.stats.json"),
-            "ids": luigi.LocalTarget(out / "_shards" / f"{name}.ids.json"),
-            "scan": luigi.LocalTarget(out / "_shards" / f"{name}.scan.json"),
-        }
+        return shard_outputs(clean_dir(self.date), self.index, decruft().output_format)
 
     def complete(self):
         """Every output written, from these files as they are now and (with site profiles) from
         the day as it is now: after a change of the day's inputs, a shard is cleaned again."""
-        if not all(t.exists() for t in self.output().values()):
-            return False
-        stats = read_json(self.output()["stats"].path)
-        if stats is None:
-            return False
-        if "input_files" in stats and stats["input_files"] != file_manifest(self.files, raw_dir(self.date)):
-            return False
-        if decruft().site_profiles and "profile_inputs" in stats and stats["profile_inputs"] != day_digest(self.date):
-            return False
-        return True
+        return shard_complete(self.output(), self.files, raw_dir(self.date),
+                              (lambda: day_digest(self.date)) if decruft().site_profiles else None)
 
     def run(self):
         with partition_lock(self.date, exclusive=False):

@@ -370,11 +370,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     dates = [parse_date(d) for d in args.dates]
     if args.workers < 1:
         raise UsageError(f"run: --workers must be at least 1, not {args.workers}")
+    if args.master and args.engine != "spark":
+        raise UsageError("run: --master URL is for --engine spark")
     import luigi
     import luigi.interface
     from luigi.retcodes import retcode
 
     apply_overrides(decruft_overrides(args))
+    if args.master:
+        config = luigi.configuration.get_config()
+        if not config.has_section("spark"):
+            config.add_section("spark")
+        config.set("spark", "master", args.master)
     from pipeline.clean import version_info
     from tasks.clean import CleanPartition
     from tasks.config import decruft
@@ -382,6 +389,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with settings_errors("run"):
         retcodes = retcode()
         version_info(decruft().clean_config())  # bad settings or rule files: exit 2 before Luigi starts
+    if args.engine == "spark":
+        from tasks.spark import SparkCleanPartition as CleanPartition  # noqa: N814 - the same role
     roots = [CleanPartition(date=d) for d in dates]
     try:
         result = luigi.build(roots, workers=args.workers, local_scheduler=not args.scheduler_host,
@@ -545,9 +554,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="clean again a day already complete in another --output-format, replacing its "
                             "files (luigi.cfg force)")
 
-    p = sub.add_parser("run", help="run CleanPartition for dates through Luigi")
+    p = sub.add_parser("run", help="run CleanPartition (or SparkCleanPartition) for dates through Luigi")
     p.add_argument("dates", nargs="+", metavar="YYYY-MM-DD", help="the days to clean: <raw_root>/<date>/ → <clean_root>/<date>/")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="Luigi worker processes (default 1)")
+    p.add_argument("--engine", choices=("luigi", "spark"), default="luigi",
+                   help="luigi: shards cleaned by Luigi's workers (default); spark: SparkCleanPartition, the "
+                        "shards cleaned on a Spark cluster (pip install -e '.[spark]', Java)")
+    p.add_argument("--master", metavar="URL", help="with --engine spark: the Spark master, spark://HOST:7077 or "
+                   "local[N] (luigi.cfg [spark] master)")
     settings_options(p)
     guard_options(p)
     p.add_argument("--scheduler-host", metavar="HOST", help="central luigid host (default: local scheduler)")
