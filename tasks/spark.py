@@ -57,9 +57,10 @@ def spark_setting(name: str, default=None):
 
 
 def plan_partitions(files: list[Path], partitions: int) -> list[list[Path]]:
-    """``files`` in order, cut into ``partitions`` consecutive groups of about equal bytes (fewer when
-    there are fewer files). 0: one group per 500 files or 32 MB, at least 2 × the files' number
-    up to 8, so that two cores share a small day."""
+    """``files`` in order, cut into ``partitions`` runs of consecutive files of about equal work
+    (fewer when there are fewer files, or a file outweighs a run's share). A file weighs its bytes
+    plus an average file's (a small file is still a document to clean). ``partitions`` 0: one run
+    per 500 files or 32 MB, at least min(8, files), so that the cores share a small day too."""
     if not files:
         return []
     sizes = []
@@ -72,16 +73,17 @@ def plan_partitions(files: list[Path], partitions: int) -> list[list[Path]]:
         partitions = max(math.ceil(len(files) / _FILES_PER_PARTITION), math.ceil(sum(sizes) / _BYTES_PER_PARTITION),
                          min(8, len(files)))
     partitions = min(partitions, len(files))
-    total, groups, current, done = sum(sizes), [], [], 0
-    for k, (path, size) in enumerate(zip(files, sizes)):
-        current.append(path)
-        done += size
-        groups_after = partitions - len(groups) - 1
-        # close this group at its share of the bytes, or when each group after it needs one of the files left
-        if groups_after > 0 and (done >= total * (len(groups) + 1) / partitions or len(files) - k - 1 == groups_after):
-            groups.append(current)
-            current = []
-    groups.append(current)
+    # each file goes to the share of the work its middle falls in: consecutive runs, never empty
+    average = sum(sizes) / len(sizes)
+    weights = [size + average for size in sizes]
+    total, before, groups, last = sum(weights), 0.0, [], -1
+    for path, size in zip(files, weights):
+        index = min(partitions - 1, int((before + size / 2) * partitions / total))
+        if index != last:
+            groups.append([])
+            last = index
+        groups[-1].append(path)
+        before += size
     return groups
 
 
@@ -196,10 +198,10 @@ class SparkCleanPartition(PySparkTask, CleanPartition):
     """``CleanPartition`` with its shards cleaned on Spark (module doc). Complete, rerun, input
     changes, output formats, ``RangeDaily`` and exit codes: as for ``CleanPartition``.
 
-    luigi.cfg ``[spark]``: ``master`` (required: a cluster's URL, or ``local[N]``), ``executor-memory``,
-    ``driver-memory``, ``conf`` (``key=value|key=value``), ``partitions`` (shards of a day; 0: by size),
-    ``spark-submit`` (default: the one beside this Python), ``pyspark-python`` (the executors'
-    Python; default: this one), and Luigi's other ``[spark]`` keys.
+    luigi.cfg ``[spark]``: ``master`` (required: a cluster's URL, or ``local[N]``), ``executor_memory``,
+    ``driver_memory``, ``conf`` (``key=value|key=value``), ``partitions`` (shards of a day; 0: by size),
+    ``spark_submit`` (default: the pyspark package's), ``pyspark_python`` (the executors' Python;
+    default: this one), and Luigi's other ``[spark]`` keys.
     """
 
     run = CleanPartition.run
@@ -230,7 +232,7 @@ class SparkCleanPartition(PySparkTask, CleanPartition):
     @property
     def conf(self):
         conf = {"spark.executorEnv.PYTHONPATH": with_repo(os.environ.get("PYTHONPATH", "")),
-                # a shard's counts come back to the driver, not its documents: a small driver suffices
+                # a task lost with its executor runs again (Spark's default, said here for the README)
                 "spark.task.maxFailures": "4"}
         conf.update(super().conf or {})
         return conf
@@ -266,7 +268,7 @@ class SparkCleanPartition(PySparkTask, CleanPartition):
             if learnt.complete():
                 profile = read_json(learnt.output().path)
         todo = [s.index for s in shards if not s.complete()]
-        if todo or (cfg.site_profiles and profile is None):
+        if shards and (todo or (cfg.site_profiles and profile is None)):  # a day of no files: nothing to run
             self._job = SparkJob(
                 cwd=os.getcwd(), base=str(raw_dir(self.date)), out=str(clean_dir(self.date)),
                 cfg=cfg.clean_config(), output_format=cfg.output_format, timeout=cfg.document_timeout,

@@ -365,3 +365,20 @@ def test_run_engine_spark_needs_a_master_and_says_so(tmp_path: Path):
 
     with pytest.raises(RuntimeError, match=r"needs a Spark master.*--engine spark --master URL"):
         SparkCleanPartition(date=_date()).master
+
+
+def test_partitions_are_runs_of_consecutive_files_of_about_equal_bytes(tmp_path: Path):
+    from tasks.spark import plan_partitions
+
+    files = []
+    for n, size in enumerate([100, 100, 100, 100, 400, 100, 100, 100, 100, 800, 1, 1]):
+        files.append(tmp_path / f"f{n:02d}")
+        files[-1].write_bytes(b"x" * size)
+    groups = plan_partitions(files, 4)
+    assert [p for g in groups for p in g] == files  # every file once, in order
+    assert len(groups) == 4 and max(sum(p.stat().st_size for p in g) for g in groups) <= 900
+    equal = files[:4] + files[5:9]
+    assert [len(g) for g in plan_partitions(equal, 4)] == [2, 2, 2, 2]
+    assert plan_partitions(files[:3], 8) == [[f] for f in files[:3]]  # never an empty partition
+    assert len(plan_partitions(files, 0)) == 8  # by default min(8, files) for a small day
+    assert plan_partitions([], 4) == []
