@@ -11,6 +11,7 @@ until they stand still, so a record's text cleaned again with its title is the s
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from .classify import _URLISH, _is_date, label_lines, rejoin_spans
 from .config import CleanConfig
@@ -46,15 +47,17 @@ def _first_line_headline(line: str) -> bool:
             and not _is_date(line) and not _URLISH.search(line))
 
 
-def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str] = frozenset()
+def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str] = frozenset(),
+                     match: Callable[[str], Rule | None] | None = None,
                      ) -> tuple[list[str], list[Rule | None], list[bool], list[tuple[int, int]]]:
     """Re-join fragments, but only inside runs of lines no rule matched.
 
     A line a rule removes ("Photo: …", "… we have a small favor to ask") must never be
     glued to its neighbour, nor a line of the site's profile (``site_keys``). Returns the
     new lines, the rule each matches, whether each (no rule matching) is in the profile,
-    and the range of input lines each was made of.
+    and the range of input lines each was made of. ``match``: ``rules.match``, or a memo of it.
     """
+    match = match or rules.match
     out_lines: list[str] = []
     out_rules: list[Rule | None] = []
     out_site: list[bool] = []
@@ -66,6 +69,8 @@ def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str]
         return bool(site_keys) and line_key(line) in site_keys
 
     def flush() -> None:
+        if not run:
+            return
         for line, start, end in rejoin_spans(run):
             out_lines.append(line)
             out_spans.append((run_start + start, run_start + end))
@@ -73,14 +78,14 @@ def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str]
                 out_rules.append(None)
                 out_site.append(False)
             else:
-                rule = rules.match(line)
+                rule = match(line)
                 out_rules.append(rule)
                 out_site.append(rule is None and on_site(line))
         run.clear()
 
     for i, line in enumerate(lines):
-        rule = rules.match(line)
-        site = rule is None and on_site(line)
+        rule = match(line)
+        site = rule is None and bool(site_keys) and on_site(line)
         if rule is None and not site:
             if not run:
                 run_start = i
@@ -121,7 +126,8 @@ def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet, cf
     return fixed
 
 
-def repeated_headline(lines: list[str], fixed: list[Decision | None]) -> tuple[int, int] | None:
+def repeated_headline(lines: list[str], fixed: list[Decision | None],
+                      key: Callable[[str], str] = word_key) -> tuple[int, int] | None:
     """``(i, j)``: line i, the first open line of the dump (where a scraper puts the page's
     ``<title>``), reads like a page title ("Headline - Site"), and a later open line j repeats
     its headline (the page's ``<h1>``); None if there is no such pair.
@@ -142,12 +148,13 @@ def repeated_headline(lines: list[str], fixed: list[Decision | None]) -> tuple[i
     wanted = {" ".join(filter(None, parts[a:b])) for a in range(longest + 1)
               for b in range(longest + 1, len(parts) + 1)}
     for j in range(first + 1, len(lines)):
-        if fixed[j] is None and word_key(lines[j]) in wanted:
+        if fixed[j] is None and key(lines[j]) in wanted:
             return first, j
     return None
 
 
-def split_title(lines: list[str], fixed: list[Decision | None], title: str | None) -> str | None:
+def split_title(lines: list[str], fixed: list[Decision | None], title: str | None,
+                key: Callable[[str], str] = word_key) -> str | None:
     """Mark headline lines as removed (reason ``title``) and return the title.
 
     With a known title, every line equal to it (or to its longest part, for
@@ -155,9 +162,10 @@ def split_title(lines: list[str], fixed: list[Decision | None], title: str | Non
     (its page title, then its ``<h1>``: ``repeated_headline``) becomes the title, and both
     lines go; failing that, the first open line that reads like a headline becomes the title
     when a longer line follows it (one-word menu entries above it are passed over).
+    ``key``: ``word_key``, or a memo of it.
     """
     if not title:
-        pair = repeated_headline(lines, fixed)
+        pair = repeated_headline(lines, fixed, key)
         if pair is not None:
             page_title, headline = pair
             fixed[page_title] = Decision(lines[page_title], False, "title", "title.page_title")
@@ -169,7 +177,7 @@ def split_title(lines: list[str], fixed: list[Decision | None], title: str | Non
         if len(_WORDS.findall(longest)) >= 3:
             keys.add(word_key(longest))
         for i, line in enumerate(lines):
-            if fixed[i] is None and word_key(line) in keys:
+            if fixed[i] is None and key(line) in keys:
                 fixed[i] = Decision(line, False, "title", "title.match")
         return title
     open_idx = [i for i, f in enumerate(fixed) if f is None]
@@ -184,14 +192,16 @@ def split_title(lines: list[str], fixed: list[Decision | None], title: str | Non
 
 
 def _decide(lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None,
-            site_keys: frozenset[str]) -> tuple[list[Decision], str | None, list[tuple[int, int]]]:
+            site_keys: frozenset[str], memo: "_Memo | None" = None,
+            ) -> tuple[list[Decision], str | None, list[tuple[int, int]]]:
     """One pass: re-join, rules, site profile, title, line model. Also returns, per decision,
     the range of ``lines`` it was made of."""
-    lines, matched, on_site, spans = rejoin_unmatched(lines, rules, site_keys)
+    memo = memo or _Memo(rules)
+    lines, matched, on_site, spans = rejoin_unmatched(lines, rules, site_keys, memo.match)
     if site_keys and all(site for m, site in zip(matched, on_site) if m is None):
         on_site = None  # the whole page is "template": a duplicate document, not boilerplate
     fixed = apply_rules(lines, matched, rules, cfg, on_site)
-    title = split_title(lines, fixed, title)
+    title = split_title(lines, fixed, title, memo.key)
     if cfg.statistical:
         decisions = label_lines(lines, fixed, cfg, title=title)
     else:
@@ -232,6 +242,32 @@ def _replace_kept(decisions: list[Decision], again: list[Decision],
     return out
 
 
+_UNSEEN = object()
+
+
+class _Memo:
+    """Per-line answers remembered for one document (its passes meet the same lines again):
+    ``match`` is ``rules.match`` (whose own cache holds short lines only; the long ones are the
+    kept paragraphs), ``key`` is ``word_key``."""
+
+    def __init__(self, rules: RuleSet):
+        self._rules: dict[str, Rule | None] = {}
+        self._keys: dict[str, str] = {}
+        self._match = rules.match
+
+    def match(self, line: str) -> Rule | None:
+        rule = self._rules.get(line, _UNSEEN)
+        if rule is _UNSEEN:
+            rule = self._rules[line] = self._match(line)
+        return rule  # type: ignore[return-value]
+
+    def key(self, line: str) -> str:
+        got = self._keys.get(line)
+        if got is None:
+            got = self._keys[line] = word_key(line)
+        return got
+
+
 def strip_boilerplate(
     lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None = None,
     site_keys: frozenset[str] = frozenset(),
@@ -242,13 +278,21 @@ def strip_boilerplate(
     The kept lines are decided again (without the site profile, which a second cleaning
     would not have) until a pass keeps them all unchanged: the output is a fixed point.
     """
-    decisions, title, _ = _decide(lines, rules, cfg, title, site_keys)
+    memo = _Memo(rules)
+    decisions, out_title, _ = _decide(lines, rules, cfg, title, site_keys, memo)
+    # The first pass kept every line as it was, under the same title (clean text), and the site
+    # profile named none of them: a pass is a function of its lines and title, so the second
+    # would be this one again and keep them all. It is not run.
+    unchanged = out_title == title and len(decisions) == len(lines) and all(d.keep for d in decisions) \
+        and [d.text for d in decisions] == lines \
+        and not (site_keys and any(line_key(line) in site_keys for line in lines))
+    title = out_title
     for _ in range(_MAX_PASSES - 1):
         decisions = _renormalized(decisions)
         kept = [d.text for d in decisions if d.keep]
-        if not kept:
+        if not kept or (unchanged and kept == lines):
             break
-        again, again_title, spans = _decide(kept, rules, cfg, title, frozenset())
+        again, again_title, spans = _decide(kept, rules, cfg, title, frozenset(), memo)
         if again_title == title and len(again) == len(kept) and all(d.keep for d in again) \
                 and [d.text for d in again] == kept:
             break

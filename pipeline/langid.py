@@ -172,27 +172,36 @@ class NgramDetector:
         ids = self.ngram_ids(self.prepare(text))
         if not ids:
             return {}
-        # rows of this text only, so each trial adds its smoothing weight to a small matrix
-        unique, local = np.unique(np.asarray(ids), return_inverse=True)
-        rows = self.prof.matrix[unique]
-        choices = local.tolist()
+        matrix = self.prof.matrix
         rnd = random.Random(seed)
-        total = np.zeros(len(self.prof.langs))
+        draw = _draws(rnd, ids)
+        width = len(self.prof.langs)
+        total = np.zeros(width)
         for _ in range(N_TRIAL):
-            prob = self._uniform.copy()
             alpha = ALPHA + rnd.gauss(0.0, 1.0) * ALPHA_WIDTH
-            weighted = rows + alpha / BASE_FREQ
+            # langdetect multiplies in one drawn n-gram's row at a time and normalises at
+            # i = 0, 5, 10, …; here the rows of each stretch between two normalisations are
+            # drawn first, then multiplied in, in the same order, by one reduction down the
+            # stacked rows (the same products: a reduction over the first axis runs row by row).
+            block = np.empty((6, width))
+            block[0] = self._uniform
+            block[1] = matrix[draw()] + alpha / BASE_FREQ
+            prob = np.multiply.reduce(block[:2], axis=0)
             i = 0
             while True:
-                prob *= weighted[rnd.choice(choices)]
-                if i % 5 == 0:
-                    prob /= sum(prob.tolist())  # Python's left-to-right sum, as langdetect's
-                    if prob.max() > CONV_THRESHOLD or i >= ITERATION_LIMIT:
-                        break
-                i += 1
+                values = prob.tolist()
+                norm = sum(values)  # Python's left-to-right sum, as langdetect's
+                prob /= norm
+                # the largest normalised value is the largest value normalised (division
+                # by a positive number is monotonic, also when rounded)
+                if (norm and max(values) / norm > CONV_THRESHOLD) or i >= ITERATION_LIMIT:
+                    break
+                block[0] = prob
+                block[1:] = matrix[[draw(), draw(), draw(), draw(), draw()]] + alpha / BASE_FREQ
+                prob = np.multiply.reduce(block, axis=0)
+                i += 5
             total += prob / N_TRIAL
         return {lang: p for lang, p in zip(self.prof.langs, total.tolist()) if p > PROB_THRESHOLD}
-
 
     # ----------------------------------------------------------------- naive Bayes, no trials
     def log_likelihoods(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -212,6 +221,40 @@ class NgramDetector:
                 counts[i] = len(ids)
                 out[i] = table[np.asarray(ids, dtype=np.intp)].sum(axis=0, dtype=np.float64)
         return out, counts
+
+
+def _fast_draws(rnd: random.Random, items: list[int]):
+    """A function returning ``rnd.choice(items)``, without its two Python calls per draw:
+    the ``getrandbits`` calls of ``Random._randbelow_with_getrandbits``."""
+    n = len(items)
+    k = n.bit_length()
+    getrandbits = rnd.getrandbits
+
+    def draw() -> int:
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        return items[r]
+
+    return draw
+
+
+def _same_as_choice() -> bool:
+    """``_fast_draws`` draws what ``Random.choice`` draws (this Python's ``random``)."""
+    for n in (1, 2, 3, 5, 7, 64, 100, 999, 1000, 4097):
+        items = list(range(n))
+        fast, plain = _fast_draws(random.Random(n), items), random.Random(n)
+        if [fast() for _ in range(64)] != [plain.choice(items) for _ in range(64)]:
+            return False
+    return True
+
+
+_SAME_DRAWS = _same_as_choice()
+
+
+def _draws(rnd: random.Random, items: list[int]):
+    """``rnd.choice(items)`` as a function of no arguments (``_fast_draws`` where it is the same)."""
+    return _fast_draws(rnd, items) if _SAME_DRAWS else (lambda: rnd.choice(items))
 
 
 _DETECTORS = threading.local()

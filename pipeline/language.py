@@ -30,7 +30,7 @@ def detect_language(text: str, *, sample_chars: int = 2000, min_letters: int = 2
                     min_score: float = 0.6, seed: int = 0) -> tuple[str, float]:
     """(ISO 639-1 code, probability), or ("und", score) when too short or unsure. Deterministic."""
     sample = language_sample(text, sample_chars)
-    if len(_LETTER.findall(sample)) < min_letters:
+    if not _enough_letters(min_letters)(sample, 0, len(sample)):
         return "und", 0.0
     # seeded per call: the same answer in every process, no global state
     by_code: dict[str, float] = {}

@@ -80,3 +80,22 @@ def test_word_cache_is_bounded(monkeypatch):
     for i in range(100):
         d.probabilities(f"word{i} other{i} thing{i} " * 3, 0)
         assert len(d._words) <= 10 + 4
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 17, 255, 256, 257, 3000])
+def test_fast_draws_draw_what_random_choice_draws(n):
+    import random
+
+    items = [7 * i for i in range(n)]
+    fast, plain = langid._fast_draws(random.Random(n), items), random.Random(n)
+    assert [fast() for _ in range(300)] == [plain.choice(items) for _ in range(300)]
+    assert langid._SAME_DRAWS  # so probabilities() uses them on this Python
+
+
+def test_random_choice_fallback_gives_the_same_probabilities(monkeypatch):
+    fast = {t: langid.detector().probabilities(t, 3) for t in TEXTS[:4]}
+    monkeypatch.setattr(langid, "_SAME_DRAWS", False)
+    for text, probs in fast.items():
+        slow = langid.NgramDetector().probabilities(text, 3)
+        assert slow.keys() == probs.keys()
+        assert all(slow[k] == pytest.approx(v, abs=1e-12) for k, v in probs.items())

@@ -383,3 +383,15 @@ def test_check_rules_dir_lists_every_problem(tmp_path):
     _write(good, "ok.toml", "[[rule]]\nid = 'mine.ok'\nreason = 'advertisement'\npattern = '^Shop now$'\n"
            "matches = ['Shop now']\nkeeps = ['Shop now for the best deals, the ad said.']\n")
     assert check_rules_dir(good)[1] == []
+
+
+def test_long_lines_meet_the_tier_of_their_word_count():
+    # a line longer than every max_words is counted only as far as the largest limit
+    rules = load_rules()
+    top = rules._limits[-1]
+    for words in (top - 1, top, top + 1, top + 2, 3 * top):
+        for sep in (" ", " -- ", "'", ",\u00a0", "…"):
+            line = sep.join(f"wörd{i}" for i in range(words))
+            assert bool(rules._beyond_limits(line)) == (words > top), (words, sep)
+    long_line = " ".join(["word"] * (3 * top)) + " Photo: Jane Doe/Reuters"
+    assert rules.match(long_line) == rules._match(long_line)

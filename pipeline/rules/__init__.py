@@ -178,6 +178,10 @@ class RuleSet:
         # Rules are numbered in file order; bit i of a mask stands for rule i.
         # A line of w words uses the tier of the smallest limit >= w (bisect on _limits).
         self._limits = limits
+        # matches a line of more than ``limits[-1]`` ``\w+`` words (possessive: a word is never split)
+        self._beyond_limits = re.compile(r"(?:\W*+\w++){%d}" % (limits[-1] + 1)).match if limits else None
+        # …tried on lines long enough to be likely to have that many (6 characters a word)
+        self._long_line = 6 * limits[-1] if limits else 1 << 62
         self._tiers: list[tuple[re.Pattern[str] | None, list[tuple[int, Rule]], int,
                                 list[tuple[int, Rule]], int, list[tuple[int, Rule]]]] = []
         for limit in [*limits, None]:
@@ -228,7 +232,12 @@ class RuleSet:
         return self._match(line)
 
     def _match(self, line: str) -> Rule | None:
-        words = len(_WORD.findall(line))
+        # A line with more words than the largest max_words meets the last tier: a long
+        # paragraph has its words counted only that far, not all tokenised to pick its tier.
+        if len(line) > self._long_line and self._beyond_limits(line):
+            words = self._limits[-1] + 1
+        else:
+            words = len(_WORD.findall(line))
         anchored, gated, gated_mask, floating, floating_mask, unfiltered = self._tiers[bisect_left(self._limits, words)]
         possible = 0  # bit i: a literal rule i needs occurs in the line
         if self._literals.kind == ahocorasick.AHOCORASICK:
