@@ -12,7 +12,7 @@ $(BIN)/activate:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,spark]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,s3,spark]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -200,25 +200,36 @@ def list_inputs(root: Path, folder: Path | None = None, follow_symlinks: bool = 
     return Listing(inputs, rejects)
 
 
-def iter_file_documents(path: Path, base: Path | None, cfg: CleanConfig, fmt: str = "auto") -> Iterator[Document]:
-    """Documents of one file; an unreadable file becomes one rejected Document."""
-    doc_id = relative_id(path, base)
+def iter_file_documents(path: Path, base: Path | None, cfg: CleanConfig, fmt: str = "auto",
+                        source: str | None = None, doc_id: str | None = None) -> Iterator[Document]:
+    """Documents of one file; an unreadable file becomes one rejected Document.
+
+    ``source`` and ``doc_id``: for a local copy of a remote file (``tasks.storage``), the name
+    records give as their source (default: ``path``) and the id (default: relative to ``base``).
+    """
+    doc_id = doc_id or relative_id(path, base)
+    source = source or str(path)
     try:
-        yield from iter_documents(path, doc_id=doc_id, cfg=cfg, fmt=fmt)
+        yield from iter_documents(path, doc_id=doc_id, cfg=cfg, fmt=fmt, source=source)
     except OSError as exc:
-        yield make_document_encodable(Document(id=doc_id, source=str(path), error="unreadable",
+        yield make_document_encodable(Document(id=doc_id, source=source, error="unreadable",
                                                detail=f"{type(exc).__name__}: {exc.strerror or exc}"))
 
 
 Position = tuple[int, int]  # (index of the file in the list, index of the unit in the file)
 
 
-def iter_units(paths: list[Path], base: Path | None, cfg: CleanConfig,
-               start: Position = (0, 0)) -> Iterator[tuple[Position, Document]]:
-    """Every input unit of ``paths`` (documents and skipped units) with its position, from ``start`` on."""
+def iter_units(paths: list[Path], base: Path | None, cfg: CleanConfig, start: Position = (0, 0),
+               sources: list[str] | None = None) -> Iterator[tuple[Position, Document]]:
+    """Every input unit of ``paths`` (documents and skipped units) with its position, from ``start`` on.
+
+    ``sources``: one per path, the name its records give as their source (local copies of
+    remote files); default: the paths themselves.
+    """
     first_file, first_unit = start
     for i in range(first_file, len(paths)):
-        for j, doc in enumerate(iter_file_documents(paths[i], base, cfg)):
+        source = sources[i] if sources is not None else None
+        for j, doc in enumerate(iter_file_documents(paths[i], base, cfg, source=source)):
             if i == first_file and j < first_unit:
                 continue
             yield (i, j), doc
@@ -252,13 +263,14 @@ class Outcome(NamedTuple):
 
 
 def clean_units(paths: list[Path], base: Path | None, cfg: CleanConfig, version: dict,
-                profiles: SiteProfiles | None = None, start: Position = (0, 0)) -> Iterator[Outcome]:
+                profiles: SiteProfiles | None = None, start: Position = (0, 0),
+                sources: list[str] | None = None) -> Iterator[Outcome]:
     """Clean every unit of ``paths`` from ``start`` on, in order, as ``Outcome`` lines to write.
 
     Ids stay as read. The streaming form of ``clean_files`` for writers of records (and for a
     cleaning child process, whose answers must be small to send).
     """
-    for position, doc in iter_units(paths, base, cfg, start):
+    for position, doc in iter_units(paths, base, cfg, start, sources):
         if not doc.skipped:
             doc = clean_or_reject(doc, cfg, profiles)
         yield Outcome.of(position, doc, version)

@@ -367,8 +367,9 @@ def documents_from_bytes(data: bytes, *, doc_id: str, source: str, fmt: str = "a
 
 
 def iter_documents(path: Path | str, *, doc_id: str | None = None, cfg: CleanConfig | None = None,
-                   fmt: str = "auto") -> Iterator[Document]:
-    """Every document in the file at ``path``; ``doc_id`` defaults to the path as given.
+                   fmt: str = "auto", source: str | None = None) -> Iterator[Document]:
+    """Every document in the file at ``path``; ``doc_id`` defaults to the path as given, ``source``
+    (what records name as their origin) too: a local copy of a remote file names the original.
 
     Read as ``documents_from_stream`` reads stdin (so a file and the same bytes piped give the
     same documents). Every string of every Document is encodable
@@ -377,7 +378,7 @@ def iter_documents(path: Path | str, *, doc_id: str | None = None, cfg: CleanCon
     """
     path = Path(path)
     doc_id = doc_id or path.as_posix()
-    source = str(path)
+    source = source or str(path)
     if fmt == "auto":
         fmt = input_format(path.name)
         if fmt == "auto" and not is_supported(path.name):

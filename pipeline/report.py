@@ -20,6 +20,7 @@ import hashlib
 import heapq
 import html
 import json
+import os
 import re
 import unicodedata
 from collections import Counter, deque
@@ -590,7 +591,8 @@ def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str
     partition's scan when the caller has it (the Luigi task merges its shards' scans), else
     the folder is scanned.
     """
-    partition_dir = Path(partition_dir)
+    if isinstance(partition_dir, (str, os.PathLike)):  # else a tasks.storage.RemotePath (scan, summary given)
+        partition_dir = Path(partition_dir)
     if scan is None:
         scan = scan_partition(partition_dir, max_docs)
     if summary is None:
@@ -724,4 +726,4 @@ def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str
 def write_report(partition_dir: Path, out_fh: TextIO, max_docs: int = 200, *,
                  summary: dict[str, Any] | None = None, scan: PartitionScan | None = None) -> None:
     """Write the report page for ``partition_dir`` to an open text file handle."""
-    out_fh.write(render_report(Path(partition_dir), max_docs, summary=summary, scan=scan))
+    out_fh.write(render_report(partition_dir, max_docs, summary=summary, scan=scan))

@@ -12,6 +12,9 @@ Layout of one partition, ``<clean_root>/<date>/``::
                            make ids unique across shards), report counts (what _report.html
                            merges) and site line counts (LearnShardSites, what
                            _site_profiles.json sums)
+
+``raw_root`` and ``clean_root`` may be URLs (``s3://bucket/prefix``, …): ``tasks.storage`` says how
+the same layout and its guarantees are kept on object storage.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from pipeline.report import PartitionScan, write_report
 from pipeline.site_profile import ProfileLearner, SiteProfiles
 from pipeline.writers import FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, records_at, rewrite_ids
 
+from . import storage
 from .config import decruft
 from .sandbox import die_with_parent, shared_cleaner
 
@@ -76,7 +80,11 @@ def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[
     return shards
 
 
-def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
+TXT_DIR_REMOTE = ("output_format txt-dir writes folders of files, which object storage cannot take in one "
+                  "piece: use jsonl, jsonl.gz or parquet for a clean_root URL")
+
+
+def write_batch(paths, base, out: dict[str, luigi.target.FileSystemTarget], extra: dict,
                 ids: UniqueIds | None = None, profiles: SiteProfiles | None = None,
                 task: luigi.Task | None = None, *, cfg: CleanConfig | None = None,
                 output_format: str | None = None, timeout: float | None = None) -> BatchStats:
@@ -91,21 +99,31 @@ def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
     """
     cfg = decruft().clean_config() if cfg is None else cfg
     output_format = decruft().output_format if output_format is None else output_format
+    timeout = decruft().document_timeout if timeout is None else timeout
+    if output_format == "txt-dir" and storage.is_remote(storage.location(out["records"].path)):
+        raise storage.StorageError(TXT_DIR_REMOTE)
+    with storage.staged_inputs(paths, base) as staged:  # remote inputs: local copies meanwhile
+        return _write_batch(staged, out, extra, ids, profiles, task, cfg, output_format, timeout)
+
+
+def _write_batch(staged: storage.Staged, out, extra: dict, ids: UniqueIds | None, profiles: SiteProfiles | None,
+                 task: luigi.Task | None, cfg: CleanConfig, output_format: str, timeout: float) -> BatchStats:
+    paths, base = staged.paths, staged.base
     version = version_info(cfg)
     stats = BatchStats()
-    timeout = decruft().document_timeout if timeout is None else timeout
     if timeout > 0:
-        outcomes = shared_cleaner(cfg, profiles, timeout).outcomes(paths, base, version)
+        outcomes = shared_cleaner(cfg, profiles, timeout).outcomes(paths, base, version, staged.sources)
     else:
-        outcomes = clean_units(paths, base, cfg, version, profiles)
+        outcomes = clean_units(paths, base, cfg, version, profiles, sources=staged.sources)
     # Records in luigi.cfg's output_format. Binary formats cannot go through target.open("w"), and
     # target.temporary_path() refuses to replace a records file left by a shard whose other
     # outputs are missing (a rerun after a kill): the writer itself writes a hidden temporary
-    # sibling and os.replace()s it into place on success (removed on error).
-    Path(out["records"].path).parent.mkdir(parents=True, exist_ok=True)
+    # sibling and os.replace()s it into place on success (removed on error). On object storage
+    # it writes a local file, uploaded whole once complete (storage.local_output).
     written: list[str] = []
     scan = PartitionScan(part_files=1, keep_docs=False) if "scan" in out else None
-    with out["rejects"].open("w") as rejects, open_writer(output_format, out["records"].path) as records:
+    with storage.local_output(out["records"].path) as records_path, out["rejects"].open("w") as rejects, \
+            open_writer(output_format, records_path) as records:
         for n, done in enumerate(outcomes, 1):
             stats.count(done.tally)
             if task is not None and n % 50 == 0:
@@ -135,7 +153,15 @@ def write_batch(paths, base, out: dict[str, luigi.LocalTarget], extra: dict,
     return stats
 
 
-def write_json(target: luigi.LocalTarget, data) -> None:
+def format_of(path) -> str | None:
+    """The output format of a part file (``output_format_of``; for an object, by its name alone)."""
+    if storage.is_remote(path):
+        name = path.name.lower()
+        return next((fmt for fmt, suffix in FORMAT_SUFFIX.items() if suffix and name.endswith(suffix)), None)
+    return output_format_of(path)
+
+
+def write_json(target: luigi.target.FileSystemTarget, data) -> None:
     """``data`` as one line of JSON, atomically. ``json.dumps`` then one write: ``json.dump``
     encodes in pure Python, chunk by chunk (several times slower on the shards' large states)."""
     with target.open("w") as fh:
@@ -164,7 +190,13 @@ def partition_lock(date: dt.date, exclusive: bool):
     provably stale (a killed run's) and can go. POSIX record locks (``lockf``): released when the
     process ends, however it ends, not inherited by forked children (the cleaning process), and
     honoured over NFS.
+
+    On object storage there is no lock (nothing is renamed or cleaned up there; see
+    ``tasks.storage``): Luigi's scheduler keeps two workers from running one task at once.
     """
+    if storage.is_remote(clean_dir(date)):
+        yield
+        return
     folder = clean_dir(date) / "_shards"
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
@@ -175,20 +207,22 @@ def partition_lock(date: dt.date, exclusive: bool):
         os.close(fd)  # releases the lock
 
 
-def raw_dir(date: dt.date) -> Path:
-    """``<raw_root>/<date>/``: the day's input files."""
-    return Path(decruft().raw_root) / date.isoformat()
+def raw_dir(date: dt.date) -> "Path | storage.RemotePath":
+    """``<raw_root>/<date>/``: the day's input files (a local folder or a URL prefix)."""
+    return storage.location(decruft().raw_root) / date.isoformat()
 
 
-def clean_dir(date: dt.date) -> Path:
+def clean_dir(date: dt.date) -> "Path | storage.RemotePath":
     """``<clean_root>/<date>/``: the day's partition (layout: module doc)."""
-    return Path(decruft().clean_root) / date.isoformat()
+    return storage.location(decruft().clean_root) / date.isoformat()
 
 
 def partition_listing(date: dt.date) -> Listing:
     """The day's input files, and the entries rejected unread (``pipeline.batch.list_inputs``:
     symbolic links outside ``raw_root``, dangling links, …; luigi.cfg ``follow_symlinks``)."""
     raw = raw_dir(date)
+    if storage.is_remote(raw):
+        return Listing(storage.list_files(raw), [])
     if not raw.is_dir():
         return Listing([], [])
     return list_inputs(Path(decruft().raw_root), raw, decruft().follow_symlinks)
@@ -203,6 +237,8 @@ def partition_plan(date: dt.date) -> list[list[Path]]:
 def file_manifest(paths, base: Path) -> list[dict]:
     """``[{name, size, mtime_ns}]`` of ``paths`` (name: the id's path, relative to ``base``), as
     they are now; what ``_SUCCESS.json`` records as ``input_files`` and a rerun compares."""
+    if storage.is_remote(base):
+        return _remote_manifest(paths, base)
     found = []
     for p in paths:
         p = Path(p)
@@ -215,6 +251,18 @@ def file_manifest(paths, base: Path) -> list[dict]:
         # the same on every run
         name = relative_id(p, base).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         found.append({"name": name, "size": size, "mtime_ns": mtime})
+    return found
+
+
+def _remote_manifest(paths, base: storage.RemotePath) -> list[dict]:
+    """``file_manifest`` of objects under ``base``: sizes and times from one listing (an object
+    gone since it was listed: size and time None, as for a missing local file)."""
+    listed = storage.stats_under(base)
+    found = []
+    for p in paths:
+        p = storage.location(p)
+        size, mtime = listed.get(str(p), (None, None))
+        found.append({"name": p.relative_to(base), "size": size, "mtime_ns": mtime})
     return found
 
 
@@ -250,12 +298,7 @@ def day_digest(date: dt.date) -> str:
 
 
 def read_json(path) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        return data if isinstance(data, dict) else None
-    except (OSError, ValueError):
-        return None
+    return storage.read_json(path)
 
 
 def _made_from(path, key: str, current) -> bool:
@@ -278,7 +321,7 @@ class LearnShardSites(luigi.Task):
     files = luigi.ListParameter(significant=True, visibility=luigi.parameter.ParameterVisibility.PRIVATE)
 
     def output(self):
-        return luigi.LocalTarget(clean_dir(self.date) / "_shards" / f"part-{self.index:05d}.sites.json")
+        return storage.target(clean_dir(self.date) / "_shards" / f"part-{self.index:05d}.sites.json")
 
     def inputs_digest(self) -> str:
         return digest(file_manifest(self.files, raw_dir(self.date)))
@@ -293,7 +336,8 @@ class LearnShardSites(luigi.Task):
                 return
             made_from = self.inputs_digest()  # before reading: a change while reading shows next time
             cfg = decruft().clean_config()
-            learner = learn_site_counts([Path(p) for p in self.files], raw_dir(self.date), cfg)
+            with storage.staged_inputs(self.files, raw_dir(self.date)) as staged:
+                learner = learn_site_counts(staged.paths, staged.base, cfg)
             write_json(self.output(), dict(learner.state(), inputs=made_from))
 
 
@@ -307,7 +351,7 @@ class LearnSiteProfiles(luigi.Task):
                 for i, files in enumerate(partition_plan(self.date))]
 
     def output(self):
-        return luigi.LocalTarget(clean_dir(self.date) / "_site_profiles.json")
+        return storage.target(clean_dir(self.date) / "_site_profiles.json")
 
     def complete(self):
         """Written, from the day's files as they are now (a changed day is learnt again)."""
@@ -335,18 +379,18 @@ class RawPartitionReady(luigi.ExternalTask):
     date = luigi.DateParameter()
 
     def output(self):
-        return luigi.LocalTarget(raw_dir(self.date) / "_READY")
+        return storage.target(raw_dir(self.date) / "_READY")
 
 
-def shard_outputs(folder: Path, index: int, output_format: str) -> dict[str, luigi.LocalTarget]:
+def shard_outputs(folder: Path, index: int, output_format: str) -> dict[str, luigi.target.FileSystemTarget]:
     """What shard ``index`` of the partition in ``folder`` writes (``write_batch``'s ``out``)."""
     name = f"part-{index:05d}"
     return {  # part-NNNNN.jsonl / .jsonl.gz / .parquet, or the folder part-NNNNN/ for txt-dir
-        "records": luigi.LocalTarget(folder / f"{name}{FORMAT_SUFFIX[output_format]}"),
-        "rejects": luigi.LocalTarget(folder / "_shards" / f"{name}.rejects.jsonl"),
-        "stats": luigi.LocalTarget(folder / "_shards" / f"{name}.stats.json"),
-        "ids": luigi.LocalTarget(folder / "_shards" / f"{name}.ids.json"),
-        "scan": luigi.LocalTarget(folder / "_shards" / f"{name}.scan.json"),
+        "records": storage.target(folder / f"{name}{FORMAT_SUFFIX[output_format]}"),
+        "rejects": storage.target(folder / "_shards" / f"{name}.rejects.jsonl"),
+        "stats": storage.target(folder / "_shards" / f"{name}.stats.json"),
+        "ids": storage.target(folder / "_shards" / f"{name}.ids.json"),
+        "scan": storage.target(folder / "_shards" / f"{name}.scan.json"),
     }
 
 
@@ -406,7 +450,8 @@ class CleanShard(luigi.Task):
                 profiles = SiteProfiles(data)
                 if "inputs" in data:
                     extra["profile_inputs"] = data["inputs"]
-            stats = write_batch([Path(p) for p in self.files], base, out, extra, profiles=profiles, task=self)
+            stats = write_batch([storage.location(p) for p in self.files], base, out, extra, profiles=profiles,
+                                task=self)
         self.set_progress_percentage(100)
         self.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected")
 
@@ -459,7 +504,7 @@ class PartitionInputsUnchanged(luigi.ExternalTask):
         return not changes
 
     def output(self):
-        return luigi.LocalTarget(clean_dir(self.date) / "_SUCCESS.json")
+        return storage.target(clean_dir(self.date) / "_SUCCESS.json")
 
 
 class CleanPartition(luigi.Task):
@@ -497,7 +542,7 @@ class CleanPartition(luigi.Task):
         """The format the day was cleaned in (from the part files for days cleaned before it was recorded)."""
         if "output_format" in summary:
             return summary["output_format"]
-        found = {output_format_of(p) for p in Path(self.output().path).parent.glob("part-*")} - {None}
+        found = {format_of(p) for p in storage.location(self.output().path).parent.glob("part-*")} - {None}
         return found.pop() if len(found) == 1 else None
 
     def other_format(self) -> str | None:
@@ -538,7 +583,7 @@ class CleanPartition(luigi.Task):
         return [t for t in self.requires() if isinstance(t, CleanShard)]
 
     def output(self):
-        return luigi.LocalTarget(clean_dir(self.date) / "_SUCCESS.json")
+        return storage.target(clean_dir(self.date) / "_SUCCESS.json")
 
     def run(self):
         if not self.raw_dir().is_dir():
@@ -559,22 +604,23 @@ class CleanPartition(luigi.Task):
         """Clean up, make ids unique, merge rejects and counts, write the report, then _SUCCESS.json.
         Runs under the partition's exclusive lock: nobody else writes here meanwhile."""
         shards = self.shards()
-        out_dir = Path(self.output().path).parent
-        expected = {Path(s.output()["records"].path).name for s in shards}
+        out_dir = storage.location(self.output().path).parent
+        expected = {storage.location(s.output()["records"].path).name for s in shards}
         for stale in sorted(out_dir.glob("part-*")):
             # left by an earlier plan of this partition with more shards, or another output_format
-            if stale.name not in expected and output_format_of(stale) is not None:
-                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-        # Left by a killed run: every shard is complete by now, and under the exclusive lock no
-        # other run is writing (a live run's temporary files are never touched).
-        for litter in [*out_dir.glob("*-luigi-tmp-*"), *out_dir.glob("_shards/*-luigi-tmp-*")]:
-            litter.unlink(missing_ok=True)
-        for litter in [*out_dir.glob(".part-*.tmp"), *out_dir.glob(".part-*.old")]:  # the writers' own
-            shutil.rmtree(litter, ignore_errors=True) if litter.is_dir() else litter.unlink(missing_ok=True)
+            if stale.name not in expected and format_of(stale) is not None:
+                storage.remove(stale)
+        if not storage.is_remote(out_dir):  # object storage gets no temporary objects: nothing to clean
+            # Left by a killed run: every shard is complete by now, and under the exclusive lock no
+            # other run is writing (a live run's temporary files are never touched).
+            for litter in [*out_dir.glob("*-luigi-tmp-*"), *out_dir.glob("_shards/*-luigi-tmp-*")]:
+                litter.unlink(missing_ok=True)
+            for litter in [*out_dir.glob(".part-*.tmp"), *out_dir.glob(".part-*.old")]:  # the writers' own
+                shutil.rmtree(litter, ignore_errors=True) if litter.is_dir() else litter.unlink(missing_ok=True)
         final_ids = self._make_ids_unique(shards)
         total, scan = BatchStats(), PartitionScan(rejects_present=True)
         version = version_info(decruft().clean_config())
-        with luigi.LocalTarget(out_dir / "_rejects.jsonl").open("w") as rejects:
+        with storage.target(out_dir / "_rejects.jsonl").open("w") as rejects:
             for shard in shards:
                 with shard.output()["rejects"].open("r") as fh:
                     for line in fh:
@@ -610,7 +656,7 @@ class CleanPartition(luigi.Task):
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "input_files": sorted(manifest, key=lambda e: e["name"]),
         }
-        with luigi.LocalTarget(out_dir / "_report.html", format=luigi.format.UTF8).open("w") as fh:
+        with storage.target(out_dir / "_report.html", format=luigi.format.UTF8).open("w") as fh:
             write_report(out_dir, fh, summary=summary, scan=scan)
         with self.output().open("w") as fh:
             json.dump(summary, fh, ensure_ascii=False, indent=1)
@@ -629,9 +675,10 @@ class CleanPartition(luigi.Task):
             wanted.setdefault(i, set()).add(order - starts[i])
         records = {}
         for i, positions in sorted(wanted.items()):
-            path = shards[i].output()["records"].path
-            for n, rec in records_at(output_format_of(path) or decruft().output_format, path, positions):
-                records[starts[i] + n] = rec
+            path = storage.location(shards[i].output()["records"].path)
+            with storage.local_copy(path) as local:
+                for n, rec in records_at(format_of(path) or decruft().output_format, local, positions):
+                    records[starts[i] + n] = rec
         scan.fill_sample(records)
 
     @staticmethod
@@ -649,8 +696,14 @@ class CleanPartition(luigi.Task):
                 old = json.load(fh)
             new = [ids.claim(i) for i in old]
             if new != old:
-                path = shard.output()["records"].path
-                rewrite_ids(output_format_of(path) or decruft().output_format, path, new)
+                path = storage.location(shard.output()["records"].path)
+                fmt = format_of(path) or decruft().output_format
+                if storage.is_remote(path):  # rewritten locally, then uploaded whole in its place
+                    with storage.local_copy(path) as local:
+                        rewrite_ids(fmt, local, new)
+                        path.upload(local)
+                else:
+                    rewrite_ids(fmt, path, new)
                 write_json(target, new)
             final[shard.index] = new
         return final
@@ -666,19 +719,19 @@ class CleanFile(luigi.Task):
     path = luigi.Parameter()
 
     def output(self):
-        src = Path(self.path)
-        key = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:12]
+        src = storage.location(self.path)
+        key = hashlib.sha256(str(src if storage.is_remote(src) else src.resolve()).encode()).hexdigest()[:12]
         stem = f"{src.name}.{key}"
-        out = Path(decruft().clean_root) / "files"
+        out = storage.location(decruft().clean_root) / "files"
         suffix = FORMAT_SUFFIX[decruft().output_format] or ".txt-dir"  # txt-dir: the folder <name>.<key>.txt-dir/
         return {
-            "records": luigi.LocalTarget(out / f"{stem}{suffix}"),
-            "rejects": luigi.LocalTarget(out / f"{stem}.rejects.jsonl"),
-            "stats": luigi.LocalTarget(out / f"{stem}.stats.json"),
+            "records": storage.target(out / f"{stem}{suffix}"),
+            "rejects": storage.target(out / f"{stem}.rejects.jsonl"),
+            "stats": storage.target(out / f"{stem}.stats.json"),
         }
 
     def run(self):
-        src = Path(self.path)
+        src = storage.location(self.path)
         if not src.is_file():
             raise FileNotFoundError(f"no such input file: {src}")
         out = self.output()

@@ -45,6 +45,12 @@ def atomic_output(path: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
+    from tasks.storage import is_url, local_output
+
+    if is_url(path):  # written locally, uploaded whole on success (tasks.storage)
+        with local_output(path) as local, atomic_text_file(local) as fh:
+            yield fh
+        return
     with atomic_text_file(path) as fh:
         yield fh
 
@@ -80,13 +86,51 @@ def list_folder(folder: Path, follow_symlinks: bool = False):
     return list_inputs(folder, folder, follow_symlinks)
 
 
+def iter_remote_documents(name: str, fmt: str, cfg: "CleanConfig", unreadable: list[str]):
+    """Documents of a URL: one object (its id the URL), or every object under a prefix, read as a
+    folder is (ids relative to it, names starting with ``.`` or ``_`` left out). Each object is
+    copied to a temporary file while it is read; records name the URL as their source."""
+    from pipeline.batch import iter_file_documents
+    from tasks import storage
+
+    try:
+        loc = storage.location(name)
+        if loc.is_file():
+            files, base = [loc], None
+        elif loc.is_dir():
+            files, base = storage.list_files(loc), loc
+        else:
+            files, base = None, None
+    except Exception as exc:  # no driver, no credentials, no endpoint: said as it is
+        print(f"{PROG}: cannot read {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        unreadable.append(name)
+        return
+    if files is None:
+        print(f"{PROG}: cannot read {name}: no such file", file=sys.stderr)
+        unreadable.append(name)
+        return
+    if not files:
+        print(f"{PROG}: no input files in folder {name}", file=sys.stderr)
+        unreadable.append(name)
+        return
+    for file in files:
+        with storage.staged_inputs([file], base) as staged:
+            yield from iter_file_documents(staged.paths[0], staged.base, cfg, fmt, source=staged.sources[0],
+                                           doc_id=None if base is not None else str(file))
+
+
 def iter_input_documents(paths: list[str], fmt: str, cfg: "CleanConfig", unreadable: list[str]):
-    """Documents of every path: ``-`` is stdin, a folder is read recursively (ids relative to it)."""
+    """Documents of every path: ``-`` is stdin, a folder is read recursively (ids relative to it);
+    URLs (``s3://bucket/key``, a prefix for a folder) through ``tasks.storage``."""
     from pipeline.batch import iter_file_documents
     from pipeline.readers import documents_from_stream
+    from tasks.storage import is_url
 
     cwd = Path.cwd()
     for name in paths:
+        if is_url(name):
+            yield from iter_remote_documents(name, fmt, cfg, unreadable)
+            continue
         if name == "-":
             # read as a file is (gzip by its magic bytes, JSONL and WARC record by record)
             yield from documents_from_stream(sys.stdin.buffer, doc_id="<stdin>", source="<stdin>", fmt=fmt, cfg=cfg)
@@ -144,9 +188,8 @@ def clean_summary(stats: "BatchStats", unreadable: list[str], where: str) -> str
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from pipeline.batch import BatchStats
-    from pipeline.clean import clean_or_reject, version_info
-    from pipeline.writers import PATH_FORMATS, UniqueIds, dumps, format_for_output, open_writer
+    from pipeline.clean import version_info
+    from pipeline.writers import PATH_FORMATS, format_for_output
 
     to_stdout = args.output is None or args.output == "-"
     try:
@@ -158,8 +201,37 @@ def cmd_clean(args: argparse.Namespace) -> int:
         return fail(f"--format {fmt} needs -o {what} (it cannot be written to stdout)", USAGE)
     cfg = config_from_args(args)
     version = version_info(cfg)  # loads the rules: a bad rule file stops here, before any output
+    from tasks import storage
+
+    remote = [name for name in (None if to_stdout else args.output, args.rejects) if storage.is_url(name)]
+    if fmt == "txt-dir" and not to_stdout and storage.is_url(args.output):
+        return fail(f"cannot write {args.output}: txt-dir is a folder of files, which object storage cannot "
+                    "take in one piece; use jsonl, jsonl.gz or parquet there", USAGE)
+    for name in remote:
+        try:
+            storage.location(name).check_writable()
+        except Exception as exc:
+            return fail(f"cannot write {name}: {exc}", USAGE)
+    if to_stdout or not storage.is_url(args.output):
+        return _clean(args, fmt, cfg, version, to_stdout, args.output)
+    code = None
+    try:  # on object storage: a local file, uploaded whole once complete
+        with storage.local_output(args.output) as output:
+            code = _clean(args, fmt, cfg, version, to_stdout, output)
+    except (OSError, storage.StorageError) as exc:
+        if code is None:  # not the upload
+            raise
+        return fail(f"cannot write {args.output}: {type(exc).__name__}: {exc} (nothing written there)", USAGE)
+    return code
+
+
+def _clean(args: argparse.Namespace, fmt: str, cfg: "CleanConfig", version: dict, to_stdout: bool, output) -> int:
+    from pipeline.batch import BatchStats
+    from pipeline.clean import clean_or_reject
+    from pipeline.writers import UniqueIds, dumps, open_writer
+
     stats, ids, unreadable = BatchStats(), UniqueIds(), []
-    target = sys.stdout if to_stdout else args.output.rstrip("/") if fmt == "txt-dir" else args.output
+    target = sys.stdout if to_stdout else str(output).rstrip("/") if fmt == "txt-dir" else output
     try:  # a file or folder is written atomically by the writer; stdout as it goes
         writer = open_writer(fmt, target)
     except (OSError, ValueError) as exc:
@@ -334,8 +406,10 @@ def run_summary(roots, worker) -> str:
     task_sets = _summary_dict(worker) if worker is not None else {}
     done, missing = [], []
     cleaned, rejected, capped, skipped = 0, {}, {}, {}
+    from tasks.storage import location
+
     for task in roots:
-        marker = Path(task.output().path)
+        marker = location(task.output().path)
         status = _status_of(task, task_sets)
         if status in ("completed", "already done") and marker.is_file():
             summary = json.loads(marker.read_text(encoding="utf-8"))
@@ -389,6 +463,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     with settings_errors("run"):
         retcodes = retcode()
         version_info(decruft().clean_config())  # bad settings or rule files: exit 2 before Luigi starts
+    from tasks.clean import TXT_DIR_REMOTE
+    from tasks.storage import is_url
+
+    if decruft().output_format == "txt-dir" and is_url(decruft().clean_root):
+        raise UsageError(f"run: {TXT_DIR_REMOTE}")
     if args.engine == "spark":
         from tasks.spark import SparkCleanPartition as CleanPartition  # noqa: N814 - the same role
     roots = [CleanPartition(date=d) for d in dates]

@@ -57,11 +57,11 @@ def _serve(conn: Connection, parent_end: Connection, cfg: CleanConfig, profiles:
     parent_end.close()
     while True:
         try:
-            paths, base, start, version = conn.recv()
+            paths, base, start, version, sources = conn.recv()
         except (EOFError, OSError):  # parent gone (finished, or killed): so are we
             return
         try:
-            for outcome in clean_units(paths, base, cfg, version, profiles, start):
+            for outcome in clean_units(paths, base, cfg, version, profiles, start, sources):
                 conn.send(outcome)
         except (EOFError, OSError):
             return
@@ -74,7 +74,7 @@ def _serve(conn: Connection, parent_end: Connection, cfg: CleanConfig, profiles:
 class IsolatedCleaner:
     """Cleans lists of files in a child process, with a time limit per document.
 
-    ``outcomes(paths, base, version)`` yields what ``pipeline.batch.clean_units`` yields, in
+    ``outcomes(paths, base, version, sources)`` yields what ``pipeline.batch.clean_units`` yields, in
     the same order; a document that outlives the limit (or kills the child) comes out rejected.
     """
 
@@ -111,14 +111,15 @@ class IsolatedCleaner:
             self._conn.close()
         self._proc = self._conn = None
 
-    def outcomes(self, paths: list[Path], base: Path | None, version: dict) -> Iterator[Outcome]:
+    def outcomes(self, paths: list[Path], base: Path | None, version: dict,
+                 sources: list[str] | None = None) -> Iterator[Outcome]:
         start: Position = (0, 0)
         while True:
             if self._proc is None or not self._proc.is_alive():
                 self._start()
             finished, last, error, why = False, None, "crashed", "cleaning process died"
             try:
-                self._conn.send((paths, base, start, version))
+                self._conn.send((paths, base, start, version, sources))
                 while True:
                     if not self._poller.poll(self.timeout * 1000):
                         error, why = "timeout", f"cleaning took longer than {self.timeout:g} s"
@@ -138,19 +139,20 @@ class IsolatedCleaner:
                 if not finished:  # failed, or our reader stopped early: the child is mid-job
                     self._stop()
             resume = start if last is None else (last[0], last[1] + 1)
-            start = yield from self._fail_next(paths, base, version, resume, error, why)
+            start = yield from self._fail_next(paths, base, version, resume, error, why, sources)
             if start is None:
                 return
 
     def _fail_next(self, paths: list[Path], base: Path | None, version: dict, resume: Position,
-                   error: str, why: str) -> Iterator[Outcome]:
+                   error: str, why: str, sources: list[str] | None = None) -> Iterator[Outcome]:
         """Reject the first document from ``resume`` on (the one the child was on); returns
         where the next child starts, or None when there is nothing left."""
         first_file, first_unit = resume
         for i in range(first_file, len(paths)):
             skip = first_unit if i == first_file else 0
             try:
-                for (_, j), doc in iter_units([paths[i]], base, self.cfg, (0, skip)):
+                one = [sources[i]] if sources is not None else None
+                for (_, j), doc in iter_units([paths[i]], base, self.cfg, (0, skip), one):
                     if doc.skipped:  # not a document: the child was past it
                         yield Outcome.of((i, j), doc, version)
                         continue
@@ -161,7 +163,8 @@ class IsolatedCleaner:
                     yield Outcome.of((i, j), doc, version)
                     return i, j + 1
             except Exception as exc:  # the file cannot be read here either: the rest of it is one reject
-                doc = Document(id=relative_id(paths[i], base), source=str(paths[i]), error=error,
+                source = sources[i] if sources is not None else str(paths[i])
+                doc = Document(id=relative_id(paths[i], base), source=source, error=error,
                                detail=f"{why}; reading the file again failed: {type(exc).__name__}: {exc}")
                 yield Outcome.of((i, skip), doc, version)
                 return i + 1, 0

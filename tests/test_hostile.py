@@ -186,8 +186,8 @@ def test_a_child_that_dies_costs_one_document(tmp_path: Path, monkeypatch):
     import tasks.sandbox as sandbox
     from pipeline.batch import clean_units
 
-    def dies_on_crash_txt(paths, base, cfg, version, profiles, start):
-        for out in clean_units(paths, base, cfg, version, profiles, start):
+    def dies_on_crash_txt(paths, base, cfg, version, profiles, start, sources=None):
+        for out in clean_units(paths, base, cfg, version, profiles, start, sources):
             if out.id == "crash.txt":
                 os._exit(3)  # like the kernel's OOM killer: no exception, no goodbye
             yield out

@@ -1,0 +1,319 @@
+"""Partitions and the CLI on S3: moto's standalone server on loopback, reached as AWS would be.
+
+The code under test is told nothing but what a user's environment tells it: ``AWS_ENDPOINT_URL``
+and credentials in environment variables (no luigi.cfg entry, no test hook). Skipped when
+moto's server or s3fs is not installed (``pip install -c constraints.txt -e '.[test,s3]'``).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("s3fs", reason="s3fs not installed: pip install -c constraints.txt -e '.[s3]'")
+pytest.importorskip("moto.server", reason="moto's server not installed: pip install -c constraints.txt 'moto[server]'")
+boto3 = pytest.importorskip("boto3", reason="boto3 (moto's dependency) not installed")
+
+REPO = Path(__file__).parents[1]
+DATE = "2026-11-24"
+BUCKET = "crawl"
+ARTICLE = (
+    "Share\nTweet\n"
+    "The harbour authority said on Monday that container traffic rose by a fifth in {month}, "
+    "the strongest month since the port reopened after the storm.\n"
+    "Officials credited a new rail link that lets freight leave the docks without crossing the city centre.\n"
+    "Advertisement\n"
+)
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory):
+    """moto's S3 server on 127.0.0.1 (a free port), stopped after the module's tests."""
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"moto server did not start (exit {proc.poll()}); see {log.name}")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture()
+def aws_env(s3_server, tmp_path, monkeypatch):
+    """The environment a user on S3 has (endpoint, credentials), an empty bucket, and the same
+    variables for child processes. No AWS config file of the machine is read."""
+    env = {
+        "AWS_ENDPOINT_URL": s3_server,
+        "AWS_ACCESS_KEY_ID": "decruft-test",
+        "AWS_SECRET_ACCESS_KEY": "decruft-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(key, raising=False)
+    urllib.request.urlopen(urllib.request.Request(s3_server + "/moto-api/reset", method="POST")).read()
+    client = boto3.client("s3", endpoint_url=s3_server)
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def make_day(folder: Path) -> None:
+    """A day of inputs: plain text, JSONL (repeated ids), gzip JSONL, and inputs that are rejected."""
+    (folder / "sub dir").mkdir(parents=True)
+    for n, month in enumerate(MONTHS[:6]):
+        (folder / f"harbour-{n}.txt").write_text(ARTICLE.format(month=month), encoding="utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "report.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    (folder / "_READY").write_text("")
+    with gzip.open(folder / "sub dir" / "crawl é.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for month in MONTHS[6:]:
+            fh.write(json.dumps({"id": "a1", "url": "https://example.org/a1", "text": ARTICLE.format(month=month)}) + "\n")
+        fh.write("{not json\n")
+    (folder / "more.jsonl").write_text(json.dumps({"id": "a1", "text": ARTICLE.format(month="May")}) + "\n")
+
+
+def upload_tree(client, local: Path, prefix: str) -> None:
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            client.upload_file(str(path), BUCKET, f"{prefix}/{path.relative_to(local).as_posix()}")
+
+
+def keys(client, prefix: str) -> dict[str, dict]:
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            found[obj["Key"][len(prefix):].lstrip("/")] = obj
+    return found
+
+
+def get(client, key: str) -> bytes:
+    return client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+def s3_partition(client, prefix: str):
+    """Records (in part order), rejects and _SUCCESS.json of a partition on S3."""
+    names = keys(client, prefix)
+    parts = sorted(n for n in names if n.startswith("part-"))
+    records = []
+    for part in parts:
+        data = get(client, f"{prefix}/{part}")
+        if part.endswith(".gz"):
+            data = gzip.decompress(data)
+        records.extend(json.loads(line) for line in data.decode().splitlines())
+    rejects = [json.loads(line) for line in get(client, f"{prefix}/_rejects.jsonl").decode().splitlines()]
+    return records, rejects, json.loads(get(client, f"{prefix}/_SUCCESS.json")), parts
+
+
+def local_partition(folder: Path):
+    records = [json.loads(line) for p in sorted(folder.glob("part-*.jsonl")) for line in p.read_text().splitlines()]
+    rejects = [json.loads(line) for line in (folder / "_rejects.jsonl").read_text().splitlines()]
+    return records, rejects, json.loads((folder / "_SUCCESS.json").read_text())
+
+
+def build(raw_root: str, clean_root: str, **settings) -> tuple[bool, list[str]]:
+    """CleanPartition for DATE through a real Luigi build (local scheduler, one worker, in this
+    process). Returns the result and the task families that ran."""
+    import luigi
+    import luigi.configuration
+
+    from tasks.clean import CleanPartition
+
+    cfg = luigi.configuration.get_config()
+    ran: list[str] = []
+
+    def record(task):
+        ran.append(task.get_task_family())
+
+    values = {"raw_root": raw_root, "clean_root": clean_root, "shard_max_files": "3", **settings}
+    for key, value in values.items():
+        cfg.set("decruft", key, str(value))
+    luigi.Task.event_handler(luigi.Event.SUCCESS)(record)
+    try:
+        ok = luigi.build([CleanPartition(date=__import__("datetime").date.fromisoformat(DATE))],
+                         local_scheduler=True, workers=1, log_level="WARNING")
+    finally:
+        luigi.Task._event_callbacks[luigi.Task][luigi.Event.SUCCESS].discard(record)
+        for key in values:
+            cfg.remove_option("decruft", key)
+    return ok, ran
+
+
+@pytest.fixture()
+def luigi_cfg(monkeypatch):
+    """The repository's luigi.cfg as the configuration (as `luigi` run in the repo reads it)."""
+    import luigi.configuration
+
+    monkeypatch.chdir(REPO)
+    cfg = luigi.configuration.get_config()
+    cfg.reload()
+    if not cfg.has_section("decruft"):
+        cfg.add_section("decruft")
+    return cfg
+
+
+def test_partition_from_s3_to_s3_equals_the_local_one(aws_env, luigi_cfg, tmp_path):
+    raw = tmp_path / "raw"
+    make_day(raw / DATE)
+    upload_tree(aws_env, raw, "raw")
+    ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean/")
+    assert ok and ran.count("CleanShard") == 4 and ran[-1] == "CleanPartition"
+    records, rejects, summary, parts = s3_partition(aws_env, f"clean/{DATE}")
+
+    ok, _ = build(str(raw), str(tmp_path / "clean"))
+    assert ok
+    local_records, local_rejects, local_summary = local_partition(tmp_path / "clean" / DATE)
+    # the same documents, ids, texts and counts as from local disk; sources name the objects
+    assert parts == [f"part-{i:05d}.jsonl" for i in range(4)]  # 10 files, 3 per shard
+    assert [(r["id"], r["text"]) for r in records] == [(r["id"], r["text"]) for r in local_records]
+    assert sorted(r["id"] for r in records)[:4] == ["a1", "a1~2", "a1~3", "a1~4"]
+    assert [(r["id"], r["reason"]) for r in rejects] == [(r["id"], r["reason"]) for r in local_rejects]
+    assert {r["source"] for r in records} >= {f"s3://{BUCKET}/raw/{DATE}/harbour-0.txt",
+                                              f"s3://{BUCKET}/raw/{DATE}/more.jsonl"}
+    for key in ("inputs", "cleaned", "rejected", "rejected_by_reason", "langs", "shards", "output_format"):
+        assert summary[key] == local_summary[key], key
+    assert summary["cleaned"] == 11 and summary["inputs"] == summary["cleaned"] + summary["rejected"]
+    assert [e["name"] for e in summary["input_files"]] == [e["name"] for e in local_summary["input_files"]]
+    assert all(e["size"] > 0 or e["name"] == "empty.txt" for e in summary["input_files"])
+    assert summary["raw_dir"] == f"s3://{BUCKET}/raw/{DATE}"
+    # the report and the site profile are there too; nothing temporary was left in the bucket
+    names = keys(aws_env, f"clean/{DATE}")
+    assert b"decruft audit report" in get(aws_env, f"clean/{DATE}/_report.html")
+    assert "_site_profiles.json" in names and "_shards/part-00002.stats.json" in names
+    assert not [n for n in names if "tmp" in n]
+
+    # complete: a second build runs nothing
+    ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean")
+    assert ok and ran == []
+
+
+def test_rerun_after_a_kill_finishes_only_what_is_missing(aws_env, luigi_cfg, tmp_path):
+    raw = tmp_path / "raw"
+    make_day(raw / DATE)
+    upload_tree(aws_env, raw, "raw")
+    ok, _ = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean", output_format="jsonl.gz")
+    assert ok
+    before, _, summary, _ = s3_partition(aws_env, f"clean/{DATE}")
+    # as a kill leaves it: one shard's part and counts never written, no _SUCCESS.json
+    for key in (f"clean/{DATE}/part-00001.jsonl.gz", f"clean/{DATE}/_shards/part-00001.stats.json",
+                f"clean/{DATE}/_SUCCESS.json"):
+        aws_env.delete_object(Bucket=BUCKET, Key=key)
+    kept = keys(aws_env, f"clean/{DATE}")["part-00000.jsonl.gz"]["ETag"]
+    ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean", output_format="jsonl.gz")
+    assert ok and ran == ["CleanShard", "CleanPartition"]  # one shard cleaned again, nothing else
+    after, rejects, again, parts = s3_partition(aws_env, f"clean/{DATE}")
+    assert len(parts) == 4 and keys(aws_env, f"clean/{DATE}")["part-00000.jsonl.gz"]["ETag"] == kept
+    ids = [r["id"] for r in after]
+    assert len(ids) == len(set(ids)) == again["cleaned"] == summary["cleaned"]
+    assert [(r["id"], r["text"]) for r in after] == [(r["id"], r["text"]) for r in before]
+
+
+def test_a_failed_shard_leaves_no_part_and_no_success(aws_env, luigi_cfg, tmp_path, monkeypatch):
+    """Readers never see half a part: a shard that dies mid-way uploads nothing."""
+    import tasks.clean
+
+    raw = tmp_path / "raw"
+    make_day(raw / DATE)
+    upload_tree(aws_env, raw, "raw")
+    real = tasks.clean.clean_units
+
+    def dies_after_two(*args, **kwargs):
+        for n, outcome in enumerate(real(*args, **kwargs)):
+            if n == 2:
+                raise MemoryError("killed mid-shard")
+            yield outcome
+
+    monkeypatch.setattr(tasks.clean, "clean_units", dies_after_two)
+    ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean", document_timeout=0)
+    assert not ok and "CleanPartition" not in ran
+    names = keys(aws_env, f"clean/{DATE}")
+    assert not [n for n in names if n.startswith("part-") or n.endswith((".stats.json", ".rejects.jsonl"))]
+    assert "_SUCCESS.json" not in names and not [n for n in names if "tmp" in n]
+    monkeypatch.setattr(tasks.clean, "clean_units", real)
+    ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean", document_timeout=0)
+    assert ok and ran.count("CleanShard") == 4
+    records, _, summary, _ = s3_partition(aws_env, f"clean/{DATE}")
+    assert len({r["id"] for r in records}) == len(records) == summary["cleaned"] == 11
+
+
+def decruft(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).parent / "decruft"
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+
+
+def test_cli_clean_s3_in_s3_out(aws_env, tmp_path):
+    make_day(tmp_path / "day")
+    upload_tree(aws_env, tmp_path / "day", "in")
+    src = f"s3://{BUCKET}/in/sub dir/crawl é.jsonl.gz"
+    res = decruft("clean", src, "-o", f"s3://{BUCKET}/out/crawl.jsonl.gz", "--rejects",
+                  f"s3://{BUCKET}/out/rejects.jsonl", cwd=tmp_path)
+    assert res.returncode == 1, res.stderr  # one malformed line: rejected, the rest written
+    assert "4 cleaned, 1 rejected (malformed_json 1)" in res.stderr
+    records = [json.loads(line) for line in gzip.decompress(get(aws_env, "out/crawl.jsonl.gz")).decode().splitlines()]
+    from tasks.cli import main
+
+    assert main(["clean", str(tmp_path / "day" / "sub dir" / "crawl é.jsonl.gz"), "-o", str(tmp_path / "local.jsonl")]) == 1
+    expected = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["text"]) for r in records] == [(r["id"], r["text"]) for r in expected]
+    assert {r["source"] for r in records} == {src}
+    assert [json.loads(line)["reason"] for line in get(aws_env, "out/rejects.jsonl").decode().splitlines()] \
+        == ["malformed_json"]
+
+    # a prefix is read as a folder is: every object under it, ids relative to it, _READY skipped
+    res = decruft("clean", f"s3://{BUCKET}/in", "-o", f"s3://{BUCKET}/out/all.jsonl", cwd=tmp_path)
+    assert res.returncode == 1, res.stderr
+    ids = [json.loads(line)["id"] for line in get(aws_env, "out/all.jsonl").decode().splitlines()]
+    assert "harbour-0.txt" in ids and "a1" in ids and len(ids) == len(set(ids)) == 11
+
+    # nothing there to read, or nowhere to write: said, and nothing written
+    res = decruft("clean", f"s3://{BUCKET}/in/missing.txt", "-o", f"s3://{BUCKET}/out/x.jsonl", cwd=tmp_path)
+    assert res.returncode == 1 and "cannot read s3://crawl/in/missing.txt: no such file" in res.stderr
+    assert get(aws_env, "out/x.jsonl") == b""  # as on disk: the output holds what could be read
+    res = decruft("clean", f"s3://{BUCKET}/in/more.jsonl", "-o", "s3://no-such-bucket/x.jsonl", cwd=tmp_path)
+    assert res.returncode == 2 and "cannot write s3://no-such-bucket/x.jsonl: no bucket" in res.stderr
+
+
+def test_decruft_run_on_s3_then_summary(aws_env, tmp_path):
+    """`decruft run` with URL roots, in a child process that knows S3 only from its environment."""
+    make_day(tmp_path / "raw" / DATE)
+    upload_tree(aws_env, tmp_path / "raw", "raw")
+    shutil.copy(REPO / "luigi.cfg", tmp_path / "luigi.cfg")
+    res = decruft("run", DATE, "--raw-root", f"s3://{BUCKET}/raw", "--clean-root", f"s3://{BUCKET}/clean",
+                  "--output-format", "parquet", "--no-lock", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert f"1 of 1 day complete: 11 cleaned" in res.stderr and f"s3://{BUCKET}/clean/{DATE}/" in res.stderr
+    assert {"part-00000.parquet", "_SUCCESS.json"} <= set(keys(aws_env, f"clean/{DATE}"))
+    res = decruft("run", DATE, "--raw-root", f"s3://{BUCKET}/raw", "--clean-root", f"s3://{BUCKET}/clean",
+                  "--output-format", "txt-dir", "--no-lock", cwd=tmp_path)
+    assert res.returncode == 2 and "txt-dir" in res.stderr
