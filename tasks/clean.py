@@ -234,11 +234,12 @@ def partition_plan(date: dt.date) -> list[list[Path]]:
     return plan_shards(partition_listing(date).inputs, cfg.shard_max_files, cfg.shard_max_bytes)
 
 
-def file_manifest(paths, base: Path) -> list[dict]:
+def file_manifest(paths, base: Path, fresh: bool = False) -> list[dict]:
     """``[{name, size, mtime_ns}]`` of ``paths`` (name: the id's path, relative to ``base``), as
-    they are now; what ``_SUCCESS.json`` records as ``input_files`` and a rerun compares."""
+    they are now; what ``_SUCCESS.json`` records as ``input_files`` and a rerun compares.
+    (Objects: from a listing up to two seconds old, unless ``fresh``.)"""
     if storage.is_remote(base):
-        return _remote_manifest(paths, base)
+        return _remote_manifest(paths, base, fresh)
     found = []
     for p in paths:
         p = Path(p)
@@ -254,10 +255,10 @@ def file_manifest(paths, base: Path) -> list[dict]:
     return found
 
 
-def _remote_manifest(paths, base: storage.RemotePath) -> list[dict]:
+def _remote_manifest(paths, base: storage.RemotePath, fresh: bool) -> list[dict]:
     """``file_manifest`` of objects under ``base``: sizes and times from one listing (an object
     gone since it was listed: size and time None, as for a missing local file)."""
-    listed = storage.stats_under(base)
+    listed = storage.stats_under(base, max_age=0.0 if fresh else 2.0)
     found = []
     for p in paths:
         p = storage.location(p)
@@ -323,8 +324,8 @@ class LearnShardSites(luigi.Task):
     def output(self):
         return storage.target(clean_dir(self.date) / "_shards" / f"part-{self.index:05d}.sites.json")
 
-    def inputs_digest(self) -> str:
-        return digest(file_manifest(self.files, raw_dir(self.date)))
+    def inputs_digest(self, fresh: bool = False) -> str:
+        return digest(file_manifest(self.files, raw_dir(self.date), fresh))
 
     def complete(self):
         """Written, from these files as they are now (a changed day is learnt again)."""
@@ -334,7 +335,7 @@ class LearnShardSites(luigi.Task):
         with partition_lock(self.date, exclusive=False):
             if self.complete():  # another run of this day wrote it meanwhile
                 return
-            made_from = self.inputs_digest()  # before reading: a change while reading shows next time
+            made_from = self.inputs_digest(fresh=True)  # before reading: a change while reading shows next time
             cfg = decruft().clean_config()
             with storage.staged_inputs(self.files, raw_dir(self.date)) as staged:
                 learner = learn_site_counts(staged.paths, staged.base, cfg)
@@ -442,7 +443,7 @@ class CleanShard(luigi.Task):
             out = self.output()
             base = raw_dir(self.date)
             extra = {"shard": self.index, "files": len(self.files),
-                     "input_files": file_manifest(self.files, base)}  # before reading them
+                     "input_files": file_manifest(self.files, base, fresh=True)}  # before reading them
             profiles = None
             if "profiles" in self.input():
                 with self.input()["profiles"].open("r") as fh:

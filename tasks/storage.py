@@ -37,6 +37,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
@@ -284,9 +285,23 @@ def list_files(folder: RemotePath) -> list[RemotePath]:
     return sorted(files)
 
 
-def stats_under(folder: RemotePath) -> dict[str, RemoteStat]:
-    """``{url: (size, mtime_ns)}`` of every object under ``folder``, in one listing."""
-    return {str(p): p.stat() for p in list_files(folder)}
+_LISTED: dict[str, tuple[float, dict[str, RemoteStat]]] = {}
+
+
+def stats_under(folder: RemotePath, max_age: float = 2.0) -> dict[str, RemoteStat]:
+    """``{url: (size, mtime_ns)}`` of every object under ``folder``, in one listing.
+
+    Every shard's ``complete()`` asks for its files' manifest, several times per scheduling
+    pass: a listing is reused for ``max_age`` seconds (as ``tasks.clean.day_digest`` is), so a
+    day of many shards is listed once per pass, not once per shard.
+    """
+    now = time.monotonic()
+    hit = _LISTED.get(folder.url)
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1]
+    found = {str(p): p.stat() for p in list_files(folder)}
+    _LISTED[folder.url] = (now, found)
+    return found
 
 
 # ----------------------------------------------------------------------------------- reading, writing
