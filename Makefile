@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATES := $(notdir $(wildcard raw/????-??-??))
 
-.PHONY: run test test-dispatch install bench-quality bench-throughput bench-startup clean-output train train-html bench-html
+.PHONY: run test test-dispatch install bench-quality bench-storage bench-throughput bench-startup clean-output train train-html bench-html
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ train: train-html
 # decruft vs trafilatura.extract on HTML, cross-validated by site (fold models from train-html).
 bench-html: install
 	$(BIN)/python benchmarks/html_quality.py
+
+# CleanPartition through moto's S3 server on loopback vs local disk (README "Beyond one machine").
+bench-storage: install
+	$(BIN)/python benchmarks/storage.py --per-file 100
+	$(BIN)/python benchmarks/storage.py
 
 bench-throughput: install
 	$(BIN)/python benchmarks/throughput.py

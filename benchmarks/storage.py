@@ -14,7 +14,7 @@ the same ids and texts, and the arithmetic for a crawl (documents/s per core, co
 billion documents) from the local figure. The S3 server shares the machine's cores with the
 cleaning (a real store does not), so the ratio is a lower bound.
 
-    .venv/bin/python benchmarks/storage.py [--docs 3000] [--rounds 3] [--corpus ../shared/corpus/dev]
+    .venv/bin/python benchmarks/storage.py [--docs 3000] [--rounds 3] [--per-file 1] [--corpus ../shared/corpus/dev]
 """
 from __future__ import annotations
 
@@ -63,14 +63,24 @@ def start_moto(log: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.2)
 
 
-def make_day(day: Path, corpus: Path, docs: int) -> None:
+def make_day(day: Path, corpus: Path, docs: int, per_file: int = 1) -> None:
+    """``docs`` dev dumps: one .txt file each, or (``per_file`` > 1) JSONL files of that many
+    records each, as crawls ship them (few large objects rather than many small ones)."""
     day.mkdir(parents=True)
     dumps = sorted(corpus.glob("*/dump.txt"))
     if not dumps:
         raise SystemExit(f"no dev corpus at {corpus} (*/dump.txt): give --corpus")
-    for n in range(docs):
-        src = dumps[n % len(dumps)]
-        shutil.copyfile(src, day / f"{n:06d}-{src.parent.name[:12]}.txt")
+    if per_file <= 1:
+        for n in range(docs):
+            src = dumps[n % len(dumps)]
+            shutil.copyfile(src, day / f"{n:06d}-{src.parent.name[:12]}.txt")
+        return
+    texts = [p.read_text(encoding="utf-8") for p in dumps]
+    for start in range(0, docs, per_file):
+        with open(day / f"{start:06d}.jsonl", "w", encoding="utf-8") as fh:
+            for n in range(start, min(docs, start + per_file)):
+                fh.write(json.dumps({"id": f"{n:06d}-{dumps[n % len(dumps)].parent.name[:12]}",
+                                     "text": texts[n % len(texts)]}, ensure_ascii=False) + "\n")
 
 
 def run(root: Path, env: dict, *settings: str) -> float:
@@ -112,6 +122,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=3000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--per-file", type=int, default=1, help="documents per input file (>1: JSONL files)")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = ap.parse_args()
     try:
@@ -122,10 +133,11 @@ def main() -> int:
         raise SystemExit(f"needs s3fs and moto[server]: pip install -c constraints.txt -e '.[test,s3]' ({exc})")
 
     print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; {args.docs} documents, {args.rounds} rounds")
+          f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; {args.docs} documents, {args.per_file} per file, "
+          f"{args.rounds} rounds")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        make_day(root / "raw" / DATE, args.corpus, args.docs)
+        make_day(root / "raw" / DATE, args.corpus, args.docs, args.per_file)
         shutil.copy(REPO / "luigi.cfg", root / "luigi.cfg")
         proc, endpoint = start_moto(root / "moto.log")
         try:
@@ -135,7 +147,7 @@ def main() -> int:
             client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench",
                                   aws_secret_access_key="bench", region_name="us-east-1")
             client.create_bucket(Bucket=BUCKET)
-            for path in sorted((root / "raw").rglob("*.txt")):
+            for path in sorted(p for p in (root / "raw").rglob("*") if p.is_file()):
                 client.upload_file(str(path), BUCKET, f"raw/{path.relative_to(root / 'raw').as_posix()}")
             env = dict(os.environ, PYTHONPATH=str(REPO))
             env_s3 = dict(env, **s3_env)
