@@ -86,6 +86,7 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     selected: list[Decision] = []
     if doc.kind == "html" and site is not None and site.selects:
         raw, selected = drop_selected(raw, site)  # the site's CSS selectors, before extraction
+    page = raw  # the HTML as the extractor reads it (Markdown takes its structure from it)
     got = None
     if doc.kind == "html":
         got = extract_html(raw, max_bytes=cfg.max_html_bytes, max_depth=cfg.max_html_depth,
@@ -116,6 +117,11 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     doc.decisions = decisions
     doc.title = title.strip() if title else None
     doc.text = "\n\n".join(kept)
+    if cfg.markdown:  # a rendering of the same kept lines, with their line classes
+        from .markdown import to_markdown
+
+        structured = got is not None and got.method in ("html_model", "trafilatura")  # a parsed page
+        doc.line_classes, doc.markdown = to_markdown(kept, page if structured else None, cfg.line_class_model)
     visible = got.visible_chars() if got is not None else None
     doc.stats = {
         # HTML: the page's visible text (its blocks one a line), the raw size beside it

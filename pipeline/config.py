@@ -76,6 +76,13 @@ class CleanConfig:
     html_model: str | None = None
     """Path of an HTML block model (``pipeline/models/html_blocks.lgb.txt`` + its ``.json``) to use
     instead of the shipped one (the cross-validation benchmark scores pages with fold models)."""
+    markdown: bool = False
+    """Also render the clean text as Markdown (the record's ``markdown`` field): headings, lists,
+    block quotes and tables from an HTML page's structure, headings and list items of text from
+    the learned line classes (``pipeline.line_class``)."""
+    line_class_model: str | None = None
+    """Path of a line class model (``pipeline/models/line_class.json``'s format) to use instead of
+    the shipped one (the Markdown benchmark scores dumps with fold models)."""
     min_output_chars: int = 1
     """A document whose clean text is shorter than this is rejected (``empty_after_cleaning``)."""
 

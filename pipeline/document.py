@@ -42,6 +42,10 @@ class Document:
     langs: list[dict[str, Any]] = field(default_factory=list)  # [{"lang", "share"}], largest first
     paragraph_langs: tuple[str, ...] = ()  # language of each kept paragraph, in order
     decisions: list[Decision] = field(default_factory=list)
+    # with CleanConfig.markdown: the class of each kept line (pipeline.markdown.LineClass), and
+    # the clean text rendered as Markdown
+    line_classes: list[Any] = field(default_factory=list)
+    markdown: str | None = None
     stats: dict[str, int] = field(default_factory=dict)
     capped: list[str] = field(default_factory=list)
     # set when the document cannot be cleaned
@@ -63,8 +67,8 @@ class Document:
         ]
 
     def to_record(self, version: dict[str, str]) -> dict[str, Any]:
-        """The clean-output record (one JSON object per document)."""
-        return {
+        """The clean-output record (one JSON object per document); ``markdown`` only when rendered."""
+        record = {
             "id": self.id,
             "source": self.source,
             "url": self.url,
@@ -80,6 +84,9 @@ class Document:
             "metadata": self.metadata,
             "version": version,
         }
+        if self.markdown is not None:
+            record["markdown"] = self.markdown
+        return record
 
     def to_reject(self, version: dict[str, str]) -> dict[str, Any]:
         """The rejects-file record: where it came from and why it was not cleaned."""

@@ -8,7 +8,9 @@ One self-contained HTML page (inline CSS and SVG, no scripts, no network assets)
 4. the most frequent removed lines (normalized), with their reason,
 5. rejects by reason (with a few examples),
 6. a deterministic sample of documents: the text with removed spans struck through (``<del>``),
-   labelled with their reason (rule id in the ``title`` attribute), in the original order.
+   labelled with their reason (rule id in the ``title`` attribute), in the original order,
+7. when the records carry ``markdown``: headings and list items found, and each sampled
+   document's Markdown.
 
 The part files are streamed once and memory does not grow with the partition: counters of
 removed lines are pruned to the most frequent ones, and only the sampled documents are kept
@@ -130,6 +132,7 @@ class SampledDoc:
     items: list[tuple[str, dict | None]]
     exact: bool
     hidden_items: int
+    markdown: str | None = None  # the record's Markdown (clipped), when it has one
 
 
 def _compact(order: int, rec: dict[str, Any]) -> SampledDoc:
@@ -143,10 +146,12 @@ def _compact(order: int, rec: dict[str, Any]) -> SampledDoc:
         chars += len(clipped)
         shown.append((clipped, {"reason": span.get("reason"), "rule": span.get("rule")} if span is not None else None))
     stats = rec.get("stats") if isinstance(rec.get("stats"), dict) else {}
+    md = rec.get("markdown")
     return SampledDoc(order, str(rec.get("id", "")), rec.get("title"), rec.get("url"), rec.get("source"),
                       str(rec.get("lang") or "und"), rec.get("lang_score"),
                       {k: v for k, v in stats.items() if isinstance(v, (int, float))},
-                      shown, exact, len(items) - len(shown))
+                      shown, exact, len(items) - len(shown),
+                      _clip(md, DOC_MAX_CHARS) if isinstance(md, str) else None)
 
 
 class DocCounts(NamedTuple):
@@ -161,6 +166,7 @@ class DocCounts(NamedTuple):
     lang_chars: tuple[tuple[str, int], ...] = ()  # clean characters per language (from ``langs``)
     quality: float | None = None  # the record's ``quality`` (None: not scored)
     title: str = ""
+    structure: tuple[int, int] | None = None  # (headings, list items) of its Markdown, if rendered
 
     @classmethod
     def of_record(cls, rec: dict[str, Any]) -> "DocCounts":
@@ -173,9 +179,10 @@ class DocCounts(NamedTuple):
                 spans.append((normalize_line(text), str(span.get("reason") or "boilerplate"),
                               str(span.get("rule") or ""), len(text)))
         chars_out = _count(stats.get("chars_out"))
+        md = rec.get("markdown")
         return cls(str(rec.get("id", "")), str(rec.get("lang") or "und"), _count(stats.get("chars_in")),
                    chars_out, spans, _lang_chars(rec.get("langs"), chars_out), _quality(rec.get("quality")),
-                   str(rec.get("title") or ""))
+                   str(rec.get("title") or ""), markdown_structure(md) if isinstance(md, str) else None)
 
     @classmethod
     def of_document(cls, doc: Any) -> "DocCounts":
@@ -183,8 +190,10 @@ class DocCounts(NamedTuple):
         spans = [(normalize_line(d.text), d.reason or "boilerplate", d.rule or "", len(d.text))
                  for d in doc.decisions if not d.keep]
         chars_out = doc.stats.get("chars_out", 0)
+        md = getattr(doc, "markdown", None)
+        structure = markdown_structure(md) if md is not None else None
         return cls(doc.id, doc.lang or "und", doc.stats.get("chars_in", 0), chars_out, spans,
-                   _lang_chars(doc.langs, chars_out), _quality(doc.quality), doc.title or "")
+                   _lang_chars(doc.langs, chars_out), _quality(doc.quality), doc.title or "", structure)
 
 
 def _quality(value: Any) -> float | None:
@@ -196,6 +205,15 @@ def _quality(value: Any) -> float | None:
 
 def _quality_bin(quality: float) -> int:
     return min(int(quality * QUALITY_BINS), QUALITY_BINS - 1)
+
+
+_MD_HEADING = re.compile(r"^(?:> ?)*#{1,6} ", re.MULTILINE)
+_MD_ITEM = re.compile(r"^(?:> ?)*\s*(?:[-*+]|\d{1,9}[.)]) ", re.MULTILINE)
+
+
+def markdown_structure(md: str) -> tuple[int, int]:
+    """(headings, list items) of a record's Markdown."""
+    return len(_MD_HEADING.findall(md)), len(_MD_ITEM.findall(md))
 
 
 def _lang_chars(langs: Any, chars_out: int) -> tuple[tuple[str, int], ...]:
@@ -250,6 +268,9 @@ class PartitionScan:
     reject_examples: dict = field(default_factory=dict)
     rejects_present: bool = False
     part_files: int = 0
+    markdown_docs: int = 0  # documents whose records carry ``markdown``
+    headings: int = 0  # headings and list items in their Markdown
+    list_items: int = 0
     _heap: list = field(default_factory=list)  # max-heap on sample key via negation
 
     def add_record(self, order: int, rec: dict[str, Any]) -> None:
@@ -263,6 +284,10 @@ class PartitionScan:
             self.lang_chars[lang] += chars
         self.mixed_docs += len(counts.lang_chars) > 1
         self._add_quality(counts.quality, order, counts.id, counts.title)
+        if counts.structure is not None:
+            self.markdown_docs += 1
+            self.headings += counts.structure[0]
+            self.list_items += counts.structure[1]
         self.chars_in += counts.chars_in
         self.chars_out += counts.chars_out
         # A dump has ~170 removed lines: per-span work stays in C (map, zip, Counter, setdefault).
@@ -354,6 +379,7 @@ class PartitionScan:
             "langs": self.langs, "lang_chars": self.lang_chars, "mixed_docs": self.mixed_docs,
             "quality_bins": self.quality_bins, "quality_none": self.quality_none,
             "lowest": [list(entry) for entry in self.lowest],
+            "markdown_docs": self.markdown_docs, "headings": self.headings, "list_items": self.list_items,
             "rules": self.rules, "rule_reason": self.rule_reason,
             "lines": [[line, reason, n, self.line_rule.get((line, reason))] for (line, reason), n in self.lines.items()],
             "rejects": self.rejects, "reject_examples": self.reject_examples,
@@ -382,6 +408,8 @@ class PartitionScan:
             self.quality_bins[i] += n
         for quality, order, doc_id, title in state.get("lowest", ()):
             self._add_quality_entry(quality, offset + order, doc_id, title)
+        for name in ("markdown_docs", "headings", "list_items"):
+            setattr(self, name, getattr(self, name) + state.get(name, 0))
         for rule, reason in state["rule_reason"].items():
             self.rule_reason.setdefault(rule, reason)
         for line, reason, n, rule in state["lines"]:
@@ -480,6 +508,7 @@ svg.chart text.count { fill: var(--muted); }
 .doc .meta { font-size: 12px; color: var(--muted); margin-bottom: 8px; overflow-wrap: anywhere; }
 .doc .meta code { font-size: 12px; }
 .doc p { margin: 0 0 8px; overflow-wrap: anywhere; white-space: pre-wrap; }
+.doc pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 6px; }
 .doc p.rm { background: #fdf1f0; border-left: 3px solid var(--del); padding: 1px 8px; }
 .doc del { color: var(--del); text-decoration-thickness: 1px; }
 """
@@ -569,6 +598,10 @@ def _doc_html(n: int, doc: SampledDoc) -> str:
                        f"{esc(text)}</del></p>")
     if doc.hidden_items:
         out.append(f'<p class="note">… {doc.hidden_items} more lines not shown.</p>')
+    if doc.markdown is not None:
+        heads, items = markdown_structure(doc.markdown)
+        out.append(f'<details class="md"><summary>Markdown ({heads} headings, {items} list items)</summary>'
+                   f"<pre>{esc(doc.markdown)}</pre></details>")
     out.append("</article>")
     return "\n".join(out)
 
@@ -702,7 +735,16 @@ def render_report(partition_dir: Path, max_docs: int = 200, *, summary: dict[str
     else:
         out.append('<p class="muted">No rejected documents.</p>')
 
-    # 6. sampled documents
+    # 6. Markdown structure
+    if scan.markdown_docs:
+        out.append('<h2 id="markdown">Markdown structure</h2>')
+        per = scan.markdown_docs
+        out.append(f'<p id="markdown-counts">{scan.markdown_docs} of {scan.documents} documents rendered as Markdown: '
+                   f"<b>{scan.headings:,}</b> headings ({scan.headings / per:.1f} per document), "
+                   f"<b>{scan.list_items:,}</b> list items ({scan.list_items / per:.1f} per document). "
+                   "Each sampled document below shows its Markdown.</p>")
+
+    # 7. sampled documents
     sampled = scan.sampled
     out.append('<h2 id="documents">Documents</h2>')
     if len(sampled) < scan.documents:

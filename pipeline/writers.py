@@ -1,4 +1,5 @@
-"""Writers: records to JSONL, plain text, gzip-compressed JSONL, Parquet or a folder of .txt files.
+"""Writers: records to JSONL, plain text, Markdown, gzip-compressed JSONL, Parquet, or a folder of
+.txt (or .md) files.
 
 ``write_record`` writes one record to a text handle the caller owns. ``open_writer(fmt, target)``
 returns a ``RecordWriter``: given a path it writes atomically (a temporary sibling renamed into
@@ -22,10 +23,19 @@ from typing import IO, Any, Iterable, Iterator, TextIO
 
 from .decode import encodable, replace_unencodable
 
-OUTPUT_FORMATS = ("jsonl", "text", "jsonl.gz", "parquet", "txt-dir")
-PATH_FORMATS = frozenset({"jsonl.gz", "parquet", "txt-dir"})  # written to a named file/folder, not a stream
-PARTITION_FORMATS = ("jsonl", "jsonl.gz", "parquet", "txt-dir")  # keep ids, so partitions can use them
-FORMAT_SUFFIX = {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parquet", "txt-dir": ""}
+OUTPUT_FORMATS = ("jsonl", "text", "markdown", "jsonl.gz", "parquet", "txt-dir", "md-dir")
+PATH_FORMATS = frozenset({"jsonl.gz", "parquet", "txt-dir", "md-dir"})  # written to a named file/folder, not a stream
+# Formats of a partition (they keep ids, so partitions can use them). A partition's ``markdown`` is a
+# folder of .md files (``md-dir``): ``writer_format`` says which writer writes a partition format.
+PARTITION_FORMATS = ("jsonl", "jsonl.gz", "parquet", "txt-dir", "markdown")
+FORMAT_SUFFIX = {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parquet", "txt-dir": "",
+                 "markdown": "", "md-dir": ""}
+MARKDOWN_FORMATS = frozenset({"markdown", "md-dir"})  # records must carry ``markdown`` (CleanConfig.markdown)
+
+
+def writer_format(fmt: str) -> str:
+    """The ``open_writer`` format that writes partition format ``fmt`` (``markdown``: ``md-dir``)."""
+    return "md-dir" if fmt == "markdown" else fmt
 
 
 def dumps(record: dict[str, Any]) -> str:
@@ -48,9 +58,11 @@ OUTPUT_NAME_FORMS = (
     (".jsonl", "jsonl"),
     (".parquet", "parquet"),
     (".txt", "text"),
+    (".md", "markdown"),
 )
 OUTPUT_NAME_HELP = ("NAME.jsonl (jsonl), NAME.jsonl.gz (jsonl.gz), NAME.parquet (parquet), NAME.txt (text), "
-                    "an existing folder or a name ending in / (txt-dir)")
+                    "NAME.md (markdown), an existing folder or a name ending in / (txt-dir; md-dir with "
+                    "--format md-dir)")
 
 
 def format_of_output_name(name: str) -> str | None:
@@ -70,7 +82,7 @@ def format_for_output(fmt: str | None, output: str | None) -> str:
 
     Without ``fmt`` the name decides (``format_of_output_name``); stdout gets ``jsonl``. A
     name that says nothing, or says another format than ``fmt``, raises ``ValueError``
-    with the accepted forms.
+    with the accepted forms (a folder name suits both folder formats, txt-dir and md-dir).
     """
     to_stdout = output is None or output == "-"
     implied = None if to_stdout else format_of_output_name(output)
@@ -81,19 +93,30 @@ def format_for_output(fmt: str | None, output: str | None) -> str:
             raise ValueError(f"cannot tell the output format from -o {output}: use {OUTPUT_NAME_HELP}, "
                              f"or give --format")
         return implied
+    if implied == "txt-dir" and fmt == "md-dir":
+        return fmt
     if implied is not None and implied != fmt:
         raise ValueError(f"--format {fmt} contradicts -o {output}, which means {implied} "
                          f"({OUTPUT_NAME_HELP})")
     return fmt
 
 
+def markdown_of(record: dict[str, Any]) -> str:
+    """A record's Markdown without its final newline (a record cleaned without ``markdown``: an error)."""
+    md = record.get("markdown")
+    if md is None:
+        raise ValueError(f"record {record.get('id')!r} has no markdown field (clean with CleanConfig(markdown=True))")
+    return md.removesuffix("\n")
+
+
 def write_record(fh: TextIO, record: dict[str, Any], fmt: str = "jsonl", first: bool = True) -> None:
-    """One record to ``fh``: a JSON line, or (``text``) its clean text, preceded by the document
-    separator line unless it is the ``first`` document of the output."""
+    """One record to ``fh``: a JSON line, or (``text``, ``markdown``) its clean text or its Markdown,
+    preceded by the document separator line unless it is the ``first`` document of the output."""
     if fmt == "jsonl":
         fh.write(dumps(record) + "\n")
-    elif fmt == "text":
-        fh.write(("" if first else DOCUMENT_SEPARATOR + "\n") + replace_unencodable(record["text"])[0] + "\n")
+    elif fmt in ("text", "markdown"):
+        body = record["text"] if fmt == "text" else markdown_of(record)
+        fh.write(("" if first else DOCUMENT_SEPARATOR + "\n") + replace_unencodable(body)[0] + "\n")
     else:
         raise ValueError(f"unknown output format {fmt!r}; choose from {OUTPUT_FORMATS}")
 
@@ -250,6 +273,13 @@ class TextWriter(_TextStreamWriter):
     fmt = "text"
 
 
+class MarkdownWriter(_TextStreamWriter):
+    """Markdown only (``--format markdown``): each record's ``markdown``, documents separated as
+    in ``text`` by a line holding only U+000C (Markdown never holds that line either)."""
+
+    fmt = "markdown"
+
+
 class JsonlGzWriter(RecordWriter):
     """JSONL, gzip-compressed (reproducible: no timestamp in the gzip header)."""
 
@@ -305,6 +335,7 @@ def parquet_schema():
             ("lang", pa.string()), ("lang_score", pa.float64()),
             ("quality", pa.float64()), ("quality_parts", quality_parts),
             ("langs", pa.list_(langs)), ("text", pa.string()),
+            ("markdown", pa.string()),  # null unless cleaned with markdown
             ("removed", pa.list_(removed)), ("stats", stats),
             ("metadata", pa.string()),  # JSON object
             ("version", version),
@@ -410,12 +441,15 @@ def safe_filename(doc_id: str, max_bytes: int = 120) -> str:
 
 class TxtDirWriter(RecordWriter):
     """A folder of ``<safe id>.txt`` files (the clean text) and ``_index.jsonl`` mapping each
-    file to its record's ``id``, ``source``, ``url``, ``title`` and ``lang``.
+    file to its record's ``id``, ``source``, ``url``, ``title`` and ``lang``. ``MdDirWriter``:
+    the same with ``<safe id>.md`` files holding the records' Markdown.
 
     Name collisions (``a/b`` and ``a_b``; names equal but for case) get ``~2``, ``~3``… in
     write order. With ``atomic``, the folder is built beside the target and swapped in on
     ``close``; an existing target is replaced only if it is empty or an earlier txt-dir output.
     """
+
+    suffix = ".txt"
 
     def __init__(self, folder: str | os.PathLike, *, atomic: bool = True):
         self.folder = Path(folder)
@@ -434,13 +468,13 @@ class TxtDirWriter(RecordWriter):
     def _check_replaceable(self) -> None:
         f = self.folder
         if f.exists() and not (f.is_dir() and (not any(f.iterdir()) or (f / INDEX_NAME).is_file())):
-            raise FileExistsError(f"{f} exists and is not an empty folder or an earlier txt-dir output")
+            raise FileExistsError(f"{f} exists and is not an empty folder or an earlier txt-dir or md-dir output")
 
     def _claim(self, doc_id: str) -> str:
         stem = safe_filename(doc_id)
-        name, n = f"{stem}.txt", 2
+        name, n = f"{stem}{self.suffix}", 2
         while name.casefold() in self._taken:
-            name, n = f"{stem}~{n}.txt", n + 1
+            name, n = f"{stem}~{n}{self.suffix}", n + 1
         self._taken.add(name.casefold())
         return name
 
@@ -451,9 +485,12 @@ class TxtDirWriter(RecordWriter):
         if target.parent != self.build or name in (".", ".."):  # safe_filename never allows it
             raise ValueError(f"unsafe file name {name!r} for id {record['id']!r}")
         with open(target, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(record.get("text", "") + "\n")
+            fh.write(self.body(record) + "\n")
         entry = {"file": name, **{k: record.get(k) for k in ("id", "source", "url", "title", "lang")}}
         self._index.write(dumps(entry) + "\n")
+
+    def body(self, record: dict[str, Any]) -> str:
+        return record.get("text", "")
 
     def close(self) -> None:
         self._index.close()
@@ -475,6 +512,15 @@ class TxtDirWriter(RecordWriter):
             shutil.rmtree(self.build, ignore_errors=True)
 
 
+class MdDirWriter(TxtDirWriter):
+    """A folder of ``<safe id>.md`` files (each record's ``markdown``) and ``_index.jsonl``."""
+
+    suffix = ".md"
+
+    def body(self, record: dict[str, Any]) -> str:
+        return markdown_of(record)
+
+
 def open_writer(fmt: str, target: str | os.PathLike | IO, *, atomic: bool = True) -> RecordWriter:
     """A writer for ``fmt`` (one of ``OUTPUT_FORMATS``) to a path (atomic unless told otherwise),
     or to an open handle: text for ``jsonl``/``text``, binary for ``jsonl.gz``/``parquet``."""
@@ -482,14 +528,16 @@ def open_writer(fmt: str, target: str | os.PathLike | IO, *, atomic: bool = True
         return JsonlWriter(target, atomic=atomic)
     if fmt == "text":
         return TextWriter(target, atomic=atomic)
+    if fmt == "markdown":
+        return MarkdownWriter(target, atomic=atomic)
     if fmt == "jsonl.gz":
         return JsonlGzWriter(target, atomic=atomic)
     if fmt == "parquet":
         return ParquetWriter(target, atomic=atomic)
-    if fmt == "txt-dir":
+    if fmt in ("txt-dir", "md-dir"):
         if not isinstance(target, (str, os.PathLike)):
-            raise TypeError("txt-dir output needs a folder path, not a stream")
-        return TxtDirWriter(target, atomic=atomic)
+            raise TypeError(f"{fmt} output needs a folder path, not a stream")
+        return (TxtDirWriter if fmt == "txt-dir" else MdDirWriter)(target, atomic=atomic)
     raise ValueError(f"unknown output format {fmt!r}; choose from {OUTPUT_FORMATS}")
 
 
@@ -506,8 +554,20 @@ def output_format_of(path: str | os.PathLike) -> str | None:
     if name.endswith(".parquet"):
         return "parquet"
     if p.is_dir() and (p / INDEX_NAME).is_file():
-        return "txt-dir"
+        return "md-dir" if _indexes_markdown(p) else "txt-dir"
     return None
+
+
+def _indexes_markdown(folder: Path) -> bool:
+    """Does a folder's ``_index.jsonl`` list .md files (an empty index: .md files in the folder)?"""
+    with open(folder / INDEX_NAME, "rb") as fh:
+        first = fh.readline()
+    if first.strip():
+        try:
+            return str(json.loads(first).get("file", "")).endswith(".md")
+        except (ValueError, AttributeError):
+            return False
+    return any(folder.glob("*.md"))
 
 
 def iter_records(fmt: str, path: str | os.PathLike) -> Iterator[dict[str, Any]]:
@@ -522,12 +582,15 @@ def iter_records(fmt: str, path: str | os.PathLike) -> Iterator[dict[str, Any]]:
             for batch in pq.ParquetFile(fh).iter_batches(batch_size=1000):
                 for row in batch.to_pylist():
                     row["metadata"] = json.loads(row["metadata"]) if row.get("metadata") else {}
+                    if row.get("markdown", "") is None:  # a record cleaned without markdown has no field
+                        del row["markdown"]
                     yield row
-    elif fmt == "txt-dir":
+    elif fmt in ("txt-dir", "md-dir", "markdown"):
+        field = "text" if fmt == "txt-dir" else "markdown"
         with open(path / INDEX_NAME, encoding="utf-8") as fh:
             for line in fh:
                 entry = json.loads(line)
-                entry["text"] = (path / entry.pop("file")).read_text(encoding="utf-8").removesuffix("\n")
+                entry[field] = (path / entry.pop("file")).read_text(encoding="utf-8").removesuffix("\n")
                 yield entry
     else:
         raise ValueError(f"cannot read back output format {fmt!r}")
@@ -565,7 +628,7 @@ def read_ids(fmt: str, path: str | os.PathLike) -> list[str]:
 
         with open(path, "rb") as fh:
             return [i for b in pq.ParquetFile(fh).iter_batches(columns=["id"]) for i in b.column(0).to_pylist()]
-    if fmt == "txt-dir":
+    if fmt in ("txt-dir", "md-dir", "markdown"):
         with open(Path(path) / INDEX_NAME, encoding="utf-8") as fh:
             return [json.loads(line)["id"] for line in fh]
     return [rec["id"] for rec in iter_records(fmt, path)]
@@ -573,8 +636,8 @@ def read_ids(fmt: str, path: str | os.PathLike) -> list[str]:
 
 def rewrite_ids(fmt: str, path: str | os.PathLike, new_ids: list[str]) -> None:
     """Rewrite one output with new ids (same order, everything else as it was), atomically."""
-    if fmt == "txt-dir":  # the txt files and their index: rebuilt, then swapped in
-        with open_writer(fmt, path) as out:
+    if fmt in ("txt-dir", "md-dir", "markdown"):  # the files and their index: rebuilt, then swapped in
+        with open_writer(writer_format(fmt), path) as out:
             for rec, new in zip(iter_records(fmt, path), new_ids, strict=True):
                 out.write(dict(rec, id=new))
         return

@@ -3,7 +3,8 @@
 Layout of one partition, ``<clean_root>/<date>/``::
 
     part-00000.jsonl ...   clean records (glob ``part-*.jsonl`` reads exactly the data); with
-                           output_format: part-*.jsonl.gz, part-*.parquet or part-NNNNN/*.txt
+                           output_format: part-*.jsonl.gz, part-*.parquet, part-NNNNN/*.txt or
+                           (markdown) part-NNNNN/*.md
     _rejects.jsonl         one line per input document that could not be cleaned
     _report.html           audit report (pipeline/report.py), written just before _SUCCESS.json
     _SUCCESS.json          counts; written last, so its presence means "complete"
@@ -39,7 +40,8 @@ from pipeline.clean import version_info, warm_up
 from pipeline.config import CleanConfig
 from pipeline.report import PartitionScan, write_report
 from pipeline.site_profile import ProfileLearner, SiteProfiles
-from pipeline.writers import FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, records_at, rewrite_ids
+from pipeline.writers import (FORMAT_SUFFIX, UniqueIds, dumps, open_writer, output_format_of, records_at, rewrite_ids,
+                              writer_format)
 
 from . import storage
 from .config import decruft
@@ -80,7 +82,7 @@ def plan_shards(files: list[Path], max_files: int, max_bytes: int) -> list[list[
     return shards
 
 
-TXT_DIR_REMOTE = ("output_format txt-dir writes folders of files, which object storage cannot take in one "
+TXT_DIR_REMOTE = ("output_format txt-dir (and markdown) writes folders of files, which object storage cannot take in one "
                   "piece: use jsonl, jsonl.gz or parquet for a clean_root URL")
 
 
@@ -100,7 +102,7 @@ def write_batch(paths, base, out: dict[str, luigi.target.FileSystemTarget], extr
     cfg = decruft().clean_config() if cfg is None else cfg
     output_format = decruft().output_format if output_format is None else output_format
     timeout = decruft().document_timeout if timeout is None else timeout
-    if output_format == "txt-dir" and storage.is_remote(storage.location(out["records"].path)):
+    if output_format in ("txt-dir", "markdown") and storage.is_remote(storage.location(out["records"].path)):
         raise storage.StorageError(TXT_DIR_REMOTE)
     with storage.staged_inputs(paths, base) as staged:  # remote inputs: local copies meanwhile
         return _write_batch(staged, out, extra, ids, profiles, task, cfg, output_format, timeout)
@@ -123,7 +125,7 @@ def _write_batch(staged: storage.Staged, out, extra: dict, ids: UniqueIds | None
     written: list[str] = []
     scan = PartitionScan(part_files=1, keep_docs=False) if "scan" in out else None
     with storage.local_output(out["records"].path) as records_path, out["rejects"].open("w") as rejects, \
-            open_writer(output_format, records_path) as records:
+            open_writer(writer_format(output_format), records_path) as records:
         for n, done in enumerate(outcomes, 1):
             stats.count(done.tally)
             if task is not None and n % 50 == 0:
@@ -543,7 +545,7 @@ class CleanPartition(luigi.Task):
         """The format the day was cleaned in (from the part files for days cleaned before it was recorded)."""
         if "output_format" in summary:
             return summary["output_format"]
-        found = {format_of(p) for p in storage.location(self.output().path).parent.glob("part-*")} - {None}
+        found = {{"md-dir": "markdown"}.get(f, f) for f in map(format_of, storage.location(self.output().path).parent.glob("part-*"))} - {None}
         return found.pop() if len(found) == 1 else None
 
     def other_format(self) -> str | None:
@@ -724,7 +726,8 @@ class CleanFile(luigi.Task):
         key = hashlib.sha256(str(src if storage.is_remote(src) else src.resolve()).encode()).hexdigest()[:12]
         stem = f"{src.name}.{key}"
         out = storage.location(decruft().clean_root) / "files"
-        suffix = FORMAT_SUFFIX[decruft().output_format] or ".txt-dir"  # txt-dir: the folder <name>.<key>.txt-dir/
+        fmt = decruft().output_format  # txt-dir / markdown: the folder <name>.<key>.txt-dir/ or .md-dir/
+        suffix = FORMAT_SUFFIX[fmt] or f".{writer_format(fmt)}"
         return {
             "records": storage.target(out / f"{stem}{suffix}"),
             "rejects": storage.target(out / f"{stem}.rejects.jsonl"),

@@ -65,6 +65,7 @@ def config_from_args(args: argparse.Namespace) -> "CleanConfig":
         min_quality=getattr(args, "min_quality", None),
         max_removed_share=getattr(args, "max_removed_share", None),
         keep_langs=keep_langs_of(args),
+        markdown=bool(getattr(args, "markdown", False)),
     )
 
 
@@ -188,8 +189,10 @@ def clean_summary(stats: "BatchStats", unreadable: list[str], where: str) -> str
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from pipeline.clean import version_info
-    from pipeline.writers import PATH_FORMATS, format_for_output
+    from pipeline.writers import MARKDOWN_FORMATS, PATH_FORMATS, format_for_output
 
     to_stdout = args.output is None or args.output == "-"
     try:
@@ -197,15 +200,17 @@ def cmd_clean(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc), USAGE)
     if fmt in PATH_FORMATS and to_stdout:
-        what = "FOLDER" if fmt == "txt-dir" else "FILE"
+        what = "FOLDER" if fmt in ("txt-dir", "md-dir") else "FILE"
         return fail(f"--format {fmt} needs -o {what} (it cannot be written to stdout)", USAGE)
     cfg = config_from_args(args)
+    if fmt in MARKDOWN_FORMATS:
+        cfg = replace(cfg, markdown=True)
     version = version_info(cfg)  # loads the rules: a bad rule file stops here, before any output
     from tasks import storage
 
     remote = [name for name in (None if to_stdout else args.output, args.rejects) if storage.is_url(name)]
-    if fmt == "txt-dir" and not to_stdout and storage.is_url(args.output):
-        return fail(f"cannot write {args.output}: txt-dir is a folder of files, which object storage cannot "
+    if fmt in ("txt-dir", "md-dir") and not to_stdout and storage.is_url(args.output):
+        return fail(f"cannot write {args.output}: {fmt} is a folder of files, which object storage cannot "
                     "take in one piece; use jsonl, jsonl.gz or parquet there", USAGE)
     for name in remote:
         try:
@@ -231,7 +236,7 @@ def _clean(args: argparse.Namespace, fmt: str, cfg: "CleanConfig", version: dict
     from pipeline.writers import UniqueIds, dumps, open_writer
 
     stats, ids, unreadable = BatchStats(), UniqueIds(), []
-    target = sys.stdout if to_stdout else str(output).rstrip("/") if fmt == "txt-dir" else output
+    target = sys.stdout if to_stdout else str(output).rstrip("/") if fmt in ("txt-dir", "md-dir") else output
     try:  # a file or folder is written atomically by the writer; stdout as it goes
         writer = open_writer(fmt, target)
     except (OSError, ValueError) as exc:
@@ -271,9 +276,11 @@ _COLOURS = {"keep": "\033[32m", "drop": "\033[31m", "dim": "\033[2m", "end": "\0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from pipeline.clean import clean_or_reject, version_info
 
-    cfg = config_from_args(args)
+    cfg = replace(config_from_args(args), markdown=True)  # kept lines show their line class
     version_info(cfg)  # a bad rule file: exit 2 before any output
     colour = sys.stdout.isatty() and not args.no_colour
     paint = (lambda s, c: f"{_COLOURS[c]}{s}{_COLOURS['end']}") if colour else (lambda s, c: s)
@@ -292,9 +299,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if doc.error and not doc.decisions:
             print(paint(f"# rejected: {doc.error}: {doc.detail}", "drop"))
             continue
-        para_langs = iter(doc.paragraph_langs)
+        para_langs, classes = iter(doc.paragraph_langs), iter(doc.line_classes)
         for d in doc.decisions:
-            label = f"[{next(para_langs, '')}] {d.rule or ''}".rstrip() if d.keep else f"{d.reason}:{d.rule}"
+            if d.keep:
+                kind = getattr(next(classes, None), "kind", "")
+                label = f"[{next(para_langs, '')}] {kind} {d.rule or ''}".rstrip()
+            else:
+                label = f"{d.reason}:{d.rule}"
             if d.score is not None:  # the line labeller's P(body)
                 label += f" p={d.score:.2f}"
             verdict = paint("KEEP", "keep") if d.keep else paint("DROP", "drop")
@@ -350,6 +361,8 @@ def decruft_overrides(args: argparse.Namespace) -> dict[str, str]:
         overrides["on_input_change"] = args.on_input_change
     if getattr(args, "force", False):
         overrides["force"] = "true"
+    if getattr(args, "markdown", False):
+        overrides["markdown"] = "true"
     for key in ("min_quality", "max_removed_share"):
         if getattr(args, key, None) is not None:
             overrides[key] = str(getattr(args, key))
@@ -466,7 +479,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tasks.clean import TXT_DIR_REMOTE
     from tasks.storage import is_url
 
-    if decruft().output_format == "txt-dir" and is_url(decruft().clean_root):
+    if decruft().output_format in ("txt-dir", "markdown") and is_url(decruft().clean_root):
         raise UsageError(f"run: {TXT_DIR_REMOTE}")
     if args.engine == "spark":
         from tasks.spark import SparkCleanPartition as CleanPartition  # noqa: N814 - the same role
@@ -581,11 +594,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "the folder); - reads stdin")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write here instead of stdout (atomically). Without --format the name decides: "
-                        ".jsonl, .jsonl.gz, .parquet, .txt (text), an existing folder or NAME/ (txt-dir)")
+                        ".jsonl, .jsonl.gz, .parquet, .txt (text), .md (markdown), an existing folder or "
+                        "NAME/ (txt-dir)")
     p.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
                    help="jsonl records (the default on stdout), clean text only (documents separated by a "
-                        "line holding only a form feed, U+000C), jsonl.gz, parquet, or txt-dir (one .txt per "
-                        "document); jsonl.gz, parquet and txt-dir need -o")
+                        "line holding only a form feed, U+000C), markdown (the clean text as Markdown, "
+                        "separated the same way), jsonl.gz, parquet, txt-dir (one .txt per document) or "
+                        "md-dir (one .md per document); jsonl.gz, parquet, txt-dir and md-dir need -o")
+    p.add_argument("--markdown", action="store_true",
+                   help="add a markdown field to each record (JSONL, Parquet): the clean text as Markdown")
     p.add_argument("--input-format", choices=FORMATS, default="auto", help="input format (default: by extension, stdin sniffed)")
     p.add_argument("--rejects", metavar="FILE", help="write rejected documents here, as in _rejects.jsonl")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -616,7 +633,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--raw-root", metavar="DIR", help="folder holding one sub-folder per day (luigi.cfg raw_root)")
         p.add_argument("--clean-root", metavar="DIR", help="where partitions are written (luigi.cfg clean_root)")
         p.add_argument("--output-format", choices=PARTITION_FORMATS,
-                       help="records as jsonl (luigi.cfg's default), jsonl.gz, parquet or txt-dir (luigi.cfg output_format)")
+                       help="records as jsonl (luigi.cfg's default), jsonl.gz, parquet, txt-dir, or markdown "
+                            "(a folder of .md files) (luigi.cfg output_format)")
+        p.add_argument("--markdown", action="store_true",
+                       help="add a markdown field to each record (luigi.cfg markdown = true)")
         p.add_argument("--rules", action="append", metavar="DIR",
                        help="a folder of extra rule files, *.toml (luigi.cfg rules_dir; one folder)")
         p.add_argument("--disable-rule", action="append", metavar="ID",

@@ -23,7 +23,11 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
                                       description="run the line classifier after the phrase rules")
 
     output_format = luigi.ChoiceParameter(default="jsonl", choices=PARTITION_FORMATS,
-                                          description="clean records as jsonl, jsonl.gz, parquet or txt-dir")
+                                          description="clean records as jsonl, jsonl.gz, parquet, txt-dir or "
+                                                      "markdown (a folder of .md files)")
+    markdown = luigi.BoolParameter(default=False, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+                                   description="add a markdown field to each record (always on for "
+                                               "output_format = markdown)")
     document_timeout = luigi.FloatParameter(default=60.0, description="seconds one document may take (0: no limit)")
     require_ready = luigi.BoolParameter(default=False, parsing=luigi.BoolParameter.EXPLICIT_PARSING,
                                         description="clean a day folder only once it holds a _READY marker")
@@ -62,4 +66,5 @@ class decruft(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sec
             min_quality=self.min_quality,
             max_removed_share=self.max_removed_share,
             keep_langs=parse_languages(self.keep_langs),
+            markdown=self.markdown or self.output_format == "markdown",
         )

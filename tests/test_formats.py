@@ -50,7 +50,9 @@ def test_parquet_schema_covers_every_record_field():
 
     record = doc.to_record(version_info(CleanConfig()))
     schema = parquet_schema()
-    assert set(record) == set(schema.names)
+    assert set(record) | {"markdown"} == set(schema.names)  # markdown: only when rendered (null otherwise)
+    doc.markdown = "y\n"
+    assert set(doc.to_record(version_info(CleanConfig()))) == set(schema.names)
     assert set(record["removed"][0]) == {f.name for f in schema.field("removed").type.value_type}
     assert set(record["stats"]) == {f.name for f in schema.field("stats").type}
     assert set(record["version"]) == {f.name for f in schema.field("version").type}
