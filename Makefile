@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATES := $(notdir $(wildcard raw/????-??-??))
 
-.PHONY: run test test-dispatch install bench-quality bench-storage bench-throughput bench-startup clean-output train train-html bench-html
+.PHONY: run test test-dispatch install bench-quality bench-storage bench-throughput bench-startup clean-output train train-html bench-html train-class bench-markdown
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,17 @@ train-html: install
 	nice $(BIN)/python training/html_cache.py
 	nice $(BIN)/python training/train_html_model.py
 
-train: train-html
+# The text line class model (pipeline/models/line_class.json: headings and list items for Markdown)
+# from ../shared/corpus/train/wcxb's gold.md; the cleaned kept lines are cached in .cache/line_class/,
+# the fold models in .cache/line_class_folds/ (for bench-markdown). Run after the line model changes.
+train-class: install
+	nice $(BIN)/python training/train_line_class.py
+
+train: train-html train-class
+
+# Heading and list item recovery vs WCXB gold.md, from HTML and (fold models) from dumps.
+bench-markdown: install
+	$(BIN)/python benchmarks/markdown.py
 
 # decruft vs trafilatura.extract on HTML, cross-validated by site (fold models from train-html).
 bench-html: install

@@ -121,7 +121,8 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         from .markdown import to_markdown
 
         structured = got is not None and got.method in ("html_model", "trafilatura")  # a parsed page
-        doc.line_classes, doc.markdown = to_markdown(kept, page if structured else None, cfg.line_class_model)
+        doc.line_classes, doc.markdown = to_markdown(kept, page if structured else None, cfg.line_class_model,
+                                                     source=lines)
     visible = got.visible_chars() if got is not None else None
     doc.stats = {
         # HTML: the page's visible text (its blocks one a line), the raw size beside it

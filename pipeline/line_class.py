@@ -1,10 +1,13 @@
 """Line classes of plain text: which kept lines of a dump are headings, list items or paragraphs.
 
-A learned classifier (``models/line_class.json``, trained by ``training/train_line_class.py`` on
-WCXB pages whose gold is also Markdown) reads cheap features of each kept line and of the kept
-lines around it (length, ending punctuation, capitalisation, bullet and number prefixes, where
-it stands, its neighbours' lengths and endings, runs of short lines) and gives P(paragraph),
-P(heading), P(list item); a line is a heading or a list item when that probability passes the
+The unit is a *piece*: a source line of the document inside a kept line (the cleaning re-joins a
+dump's lines, and glues list items and headings to the line before as well as link texts;
+``pipeline.markdown.text_pieces`` cuts them back). A learned classifier (``models/line_class.json``,
+trained by ``training/train_line_class.py`` on WCXB pages whose gold is also Markdown) reads
+cheap features of each piece and of the pieces around it (length, ending punctuation,
+capitalisation, bullet and number prefixes, where it stands, its neighbours' lengths and endings,
+runs of short lines, whether the cleaning glued it to its neighbours) and gives P(paragraph),
+P(heading), P(list item); a piece is a heading or a list item when that probability passes the
 model's threshold for it (chosen inside the cross-validation folds), else a paragraph.
 
 Called on the kept lines after labelling (``pipeline.markdown``), so the labeller's decisions
@@ -49,7 +52,8 @@ OWN = ("log_chars", "log_words", "terminal", "colon_end", "other_end", "no_end",
 NEIGHBOUR = ("log_chars", "terminal", "colon_end", "no_end", "bullet", "numbered", "title_share")
 OFFSETS = (-2, -1, 1, 2)
 PAGE = ("page_log_lines", "page_median_log_chars", "short_run", "short_run_pos", "same_start_run",
-        "len_sim_prev", "len_sim_next", "prev_short_next_long", "bullet_share", "numbered_share")
+        "len_sim_prev", "len_sim_next", "prev_short_next_long", "bullet_share", "numbered_share",
+        "glued_prev", "glued_next", "line_log_pieces", "prev_open")
 FEATURE_NAMES = tuple(list(OWN) + [f"{n}_{o:+d}" for o in OFFSETS for n in NEIGHBOUR] + list(PAGE))
 
 
@@ -60,8 +64,9 @@ def _title_share(words: list[str]) -> float:
     return sum(1 for w in alpha if w[:1].isupper()) / len(alpha)
 
 
-def line_features(lines: list[str]) -> np.ndarray:
-    """``len(lines) x len(FEATURE_NAMES)`` features of a document's kept lines, rounded (``stable``)."""
+def line_features(lines: list[str], groups: list[int] | None = None) -> np.ndarray:
+    """``len(lines) x len(FEATURE_NAMES)`` features of a document's pieces (``groups``: the kept
+    line each piece is part of; default: each its own), rounded (``stable``)."""
     n = len(lines)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
@@ -140,6 +145,13 @@ def line_features(lines: list[str]) -> np.ndarray:
     page[:, pc["prev_short_next_long"]] = (next_lc - log_chars) * (next_lc >= 0)
     page[:, pc["bullet_share"]] = float(own[:, col["bullet"]].mean())
     page[:, pc["numbered_share"]] = float(own[:, col["numbered"]].mean())
+    g = np.asarray(groups if groups is not None else range(n))
+    page[1:, pc["glued_prev"]] = g[1:] == g[:-1]
+    page[:-1, pc["glued_next"]] = g[:-1] == g[1:]
+    page[:, pc["line_log_pieces"]] = np.log(np.bincount(g - g.min())[g - g.min()])
+    open_end = (own[:, col["terminal"]] == 0) & (own[:, col["colon_end"]] == 0)
+    ends_lower = np.array([bool(t.split()) and t.split()[-1][:1].islower() for t in lines])
+    page[1:, pc["prev_open"]] = (open_end & ends_lower)[:-1]
     cols.append(page)
     return stable(np.hstack(cols))
 
@@ -161,11 +173,11 @@ def load_model(path: str | None = None) -> dict | None:
     return meta
 
 
-def class_probabilities(lines: list[str], model: dict) -> np.ndarray:
+def class_probabilities(lines: list[str], model: dict, groups: list[int] | None = None) -> np.ndarray:
     """``len(lines) x 3`` probabilities (``CLASS_NAMES`` order), rounded (``stable``)."""
     if not lines:
         return np.zeros((0, len(CLASS_NAMES)))
-    X = line_features(lines)
+    X = line_features(lines, groups)
     return stable(np.asarray(model["booster"].predict(X, num_threads=1)).reshape(len(lines), len(CLASS_NAMES)))
 
 
@@ -191,10 +203,12 @@ _AS_CLASS = {"heading": LineClass(f"h{HEADING_LEVEL}"), "list_item": LineClass(L
              "paragraph": PLAIN}
 
 
-def classify_lines(lines: list[str], model_path: str | None = None) -> list[LineClass]:
-    """The line class of every kept line of a text document (paragraphs without a model)."""
+def classify_pieces(pieces: list[str], groups: list[int] | None = None, model_path: str | None = None
+                    ) -> list[LineClass]:
+    """The line class of every piece of a text document (``groups``: the kept line of each;
+    paragraphs without a model)."""
     model = load_model(model_path)
-    if model is None or not lines:
-        return [PLAIN] * len(lines)
-    names = decide(class_probabilities(lines, model), model["tau"])
+    if model is None or not pieces:
+        return [PLAIN] * len(pieces)
+    names = decide(class_probabilities(pieces, model, groups), model["tau"])
     return [_AS_CLASS[name] for name in names]

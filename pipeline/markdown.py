@@ -406,26 +406,97 @@ def _add(out: list[str], body: list[str], c: LineClass, prev: LineClass | None, 
     out.extend((prefix + line).rstrip() if line or prefix else line for line in body)
 
 
+# ------------------------------------------------------------------------------- text
+
+def text_pieces(lines: list[str], source: list[str], window: int = 400) -> list[list[tuple[int, int]]]:
+    """Per kept line, the ``(start, end)`` character spans of the source lines it was made of
+    (the cleaning re-joins a dump's lines: link texts, but also list items and headings glued to
+    the line before), matched by words in order like ``pieces_from_structure``; one span for
+    the whole line when it was one source line or cannot be cut back."""
+    blocks = [StructBlock(t, PLAIN) for t in source]
+    keys = [_key(t) for t in source]
+    out: list[list[tuple[int, int]]] = []
+    j = 0
+    for line in lines:
+        want = _key(line)
+        whole = [(0, len(line))]
+        found = None
+        for k in range(j, min(len(blocks), j + window)) if want else ():
+            kk = keys[k]
+            if not kk or kk[0] != want[0] or len(kk) > len(want) or want[: len(kk)] != kk:
+                continue
+            n, m = len(kk), k + 1
+            while m < len(blocks) and n < len(want) and (not keys[m] or want[n : n + len(keys[m])] == keys[m]):
+                n += len(keys[m])
+                m += 1
+            if n == len(want):
+                found = (k, m)
+                break
+        if found is None:
+            out.append(whole)
+            continue
+        k, m = found
+        j = m
+        parts = [t.strip() for t in source[k:m] if t.strip()]
+        spans, pos = [], 0
+        for t in parts:
+            at = line.find(t, pos)
+            if at < 0 or line[pos:at].strip():
+                spans = []
+                break
+            spans.append(at)
+            pos = at + len(t)
+        if not spans or line[pos:].strip():
+            out.append(whole)
+            continue
+        spans[0] = 0
+        out.append([(a, b) for a, b in zip(spans, spans[1:] + [len(line)])])
+    return out
+
+
+def classes_of_text(lines: list[str], source: list[str] | None, model_path: str | None = None) -> list[list[Piece]]:
+    """Kept lines of a text document cut into their source lines, each classed by the learned
+    line classifier (``pipeline.line_class``); consecutive paragraph pieces of one kept line stay
+    one paragraph (a sentence the cleaning re-joined stays whole), a heading or list item glued to
+    its neighbour is cut out."""
+    from .line_class import classify_pieces
+
+    spans = text_pieces(lines, source) if source is not None else [[(0, len(line))] for line in lines]
+    texts = [line[a:b].strip() for line, per in zip(lines, spans) for a, b in per]
+    groups = [i for i, per in enumerate(spans) for _ in per]
+    classes = iter(classify_pieces(texts, groups, model_path))
+    out: list[list[Piece]] = []
+    for line, per in zip(lines, spans):
+        pieces: list[tuple[int, int, LineClass]] = []
+        for a, b in per:
+            c = next(classes)
+            if pieces and c == PLAIN and pieces[-1][2] == PLAIN:
+                pieces[-1] = (pieces[-1][0], b, c)
+            else:
+                pieces.append((a, b, c))
+        out.append([(line[a:b].strip(), c) for a, b, c in pieces])
+    return out
+
+
 # ------------------------------------------------------------------------------- one document
 
-def line_pieces(lines: list[str], html: str | None = None, model_path: str | None = None) -> list[list[Piece]]:
-    """Every kept line's pieces with their classes: from the page's structure for HTML, else one
-    piece per line classed by the learned line classifier (``pipeline.line_class``;
-    ``model_path``: another model than the shipped one)."""
+def line_pieces(lines: list[str], html: str | None = None, model_path: str | None = None,
+                source: list[str] | None = None) -> list[list[Piece]]:
+    """Every kept line's pieces with their classes: from the page's structure for HTML, else
+    from the learned line classifier over the source lines they were made of (``source``: the
+    document's lines before cleaning; ``model_path``: another model than the shipped one)."""
     if not lines:
         return []
     if html is not None:
         return pieces_from_html(lines, html)
-    from .line_class import classify_lines
-
-    return [[(line, c)] for line, c in zip(lines, classify_lines(lines, model_path))]
+    return classes_of_text(lines, source, model_path)
 
 
-def to_markdown(lines: list[str], html: str | None = None, model_path: str | None = None
-                ) -> tuple[list[LineClass], str]:
+def to_markdown(lines: list[str], html: str | None = None, model_path: str | None = None,
+                source: list[str] | None = None) -> tuple[list[LineClass], str]:
     """(the class of each kept line — of its first piece —, Markdown) of a document's kept lines
-    (``html``: the page they came from)."""
-    pieces = line_pieces(lines, html, model_path)
+    (``html``: the page they came from; ``source``: for text, its lines before cleaning)."""
+    pieces = line_pieces(lines, html, model_path, source)
     flat = [p for per_line in pieces for p in per_line]
     return [per_line[0][1] for per_line in pieces], render([t for t, _ in flat], [c for _, c in flat])
 

@@ -198,7 +198,8 @@ def test_readers_never_raise_and_are_encodable(text, other):
 
 def _record(text: str, other: str) -> dict:
     rec = pipeline.clean_text(BODY)
-    rec.update(id=other, title=other, url=other, source=other, text=text, metadata={other: text, "k": [other]})
+    rec.update(id=other, title=other, url=other, source=other, text=text, metadata={other: text, "k": [other]},
+               markdown=text)
     rec["removed"] = [{"reason": "boilerplate", "rule": other, "text": text, "at": 0}]
     return rec
 
@@ -209,11 +210,11 @@ def test_every_writer_never_raises_and_writes_utf8(text, other):
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in OUTPUT_FORMATS:
             target = Path(tmp) / {"jsonl": "o.jsonl", "text": "o.txt", "jsonl.gz": "o.jsonl.gz",
-                                  "parquet": "o.parquet", "txt-dir": "o"}[fmt]
+                                  "parquet": "o.parquet", "txt-dir": "o", "markdown": "o.md", "md-dir": "o-md"}[fmt]
             with open_writer(fmt, target) as out:
                 out.write(_record(text, other))
                 out.write_line(json.dumps(_record(other, text), ensure_ascii=False))
-            if fmt == "text":
+            if fmt in ("text", "markdown"):
                 target.read_bytes().decode("utf-8")
                 continue
             got = list(iter_records(output_format_of(target), target))
