@@ -8,7 +8,9 @@ targets and emphasis marks dropped, heading levels ignored). Counts are pooled o
 type (micro-averaged): P = matched / found, R = matched / in the gold. ``P|gold`` is precision
 over the found lines whose words the gold holds at all (in any line), ``R|kept`` recall over the
 gold lines whose words the output holds at all: what the line classes get right of what the
-cleaning kept, apart from what the cleaning kept or dropped.
+cleaning kept, apart from what the cleaning kept or dropped. ``marked``: P and R over the pages whose
+``gold.md`` marks that structure at all (half of the pages' gold has no list item, a fifth no
+heading: there a page's lists or headings are plain lines in the gold, or the gold is one paragraph).
 
 - ``html``: line classes from the page's structure (``pipeline.markdown``), nothing learned there.
   The kept lines come from the shipped HTML block model, which saw these pages in training
@@ -160,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                 in_gold = Counter({k: v for k, v in out.items() if k in gold_every})
                 c[f"{tag}_ingold"] += sum(in_gold.values())
                 c[f"{tag}_ingold_tp"] += sum((in_gold & gold).values())
+                if gold:  # the gold marks this structure on this page
+                    c[f"{tag}_m_found"] += sum(out.values())
+                    c[f"{tag}_m_gold"] += sum(gold.values())
+                    c[f"{tag}_m_tp"] += tp
         if n % 100 == 0:
             print(f"… {n} pages", file=sys.stderr)
 
@@ -184,6 +190,8 @@ def figures(c: Counter) -> dict[str, float | int]:
         out[f"{name}_R"] = ratio(c[f"{tag}_tp"], c[f"{tag}_gold"])
         out[f"{name}_R_kept"] = ratio(c[f"{tag}_avail_tp"], c[f"{tag}_avail"])
         out[f"{name}_P_gold"] = ratio(c[f"{tag}_ingold_tp"], c[f"{tag}_ingold"])
+        out[f"{name}_P_marked"] = ratio(c[f"{tag}_m_tp"], c[f"{tag}_m_found"])
+        out[f"{name}_R_marked"] = ratio(c[f"{tag}_m_tp"], c[f"{tag}_m_gold"])
         out[f"{name}_gold"] = c[f"{tag}_gold"]
     return out
 
@@ -195,14 +203,18 @@ def print_table(table: dict, args, pages: int, seconds: Counter) -> None:
                + ("fold models" if args.html_folds else "shipped, in-sample") + ")") if kind == "html" else \
               ("learned line classes, " + ("shipped model (IN-SAMPLE)" if args.shipped else "site-grouped CV fold models"))
         print(f"\n{kind}: {how}; {seconds[kind]:.0f} s of cleaning")
-        print(f"{'page type':<15}{'heads':>7}{'P':>7}{'R':>7}{'P|gold':>8}{'R|kept':>8}   "
-              f"{'items':>7}{'P':>7}{'R':>7}{'P|gold':>8}{'R|kept':>8}")
+        print(f"{'':<15}{'headings: all pages':<36}{'marked':<15}  {'list items: all pages':<36}{'marked':<15}")
+        print(f"{'page type':<15}{'gold':>6}{'P':>7}{'R':>7}{'P|gold':>8}{'R|kept':>8}{'P':>7}{'R':>7}   "
+              f"{'gold':>6}{'P':>7}{'R':>7}{'P|gold':>8}{'R|kept':>8}{'P':>7}{'R':>7}")
         for ptype, f in rows.items():
             def fmt(v):
                 return f"{v:.3f}" if isinstance(v, float) else "  –  "
-            print(f"{ptype:<15}{f['heading_gold']:>7}{fmt(f['heading_P']):>7}{fmt(f['heading_R']):>7}"
-                  f"{fmt(f['heading_P_gold']):>8}{fmt(f['heading_R_kept']):>8}   {f['list_gold']:>7}"
-                  f"{fmt(f['list_P']):>7}{fmt(f['list_R']):>7}{fmt(f['list_P_gold']):>8}{fmt(f['list_R_kept']):>8}")
+            cells = []
+            for name in ("heading", "list"):
+                cells.append(f"{f[name + '_gold']:>6}" + "".join(
+                    f"{fmt(f[f'{name}_{k}']):>{w}}" for k, w in (("P", 7), ("R", 7), ("P_gold", 8), ("R_kept", 8),
+                                                               ("P_marked", 7), ("R_marked", 7))))
+            print(f"{ptype:<15}" + "   ".join(cells))
 
 
 if __name__ == "__main__":

@@ -229,3 +229,44 @@ def test_partition_markdown_field_in_jsonl(day: Path):
     records = {r["id"]: r for p in out.glob("part-*.jsonl") for r in map(json.loads, p.read_text().splitlines())}
     assert records["page.html"]["markdown"] == EXPECTED
     assert set(records) == {"page.html", "seed.txt"} and all("markdown" in r for r in records.values())
+
+
+# ----------------------------------------------------------------------------------- text
+
+DUMP = FIXTURES / "sourdough_dump.txt"  # written for these tests: a recipe page as a naive scraper saves it
+
+
+def body_lines() -> list[str]:
+    """The article part of the dump (what a cleaner that keeps subheadings and list items keeps)."""
+    lines = DUMP.read_text(encoding="utf-8").splitlines()
+    return lines[lines.index("By Jane Doe") + 2 : lines.index("Share this article")]
+
+
+@pytest.mark.numeric
+def test_dump_headings_and_list_items_from_the_learned_line_classes():
+    lines = body_lines()
+    classes, md = to_markdown(lines, source=lines)
+    kinds = dict(zip(lines, (c.kind for c in classes)))
+    assert kinds["Feeding the starter"] == "h2"
+    for item in ("Strong white or wholemeal flour", "Filtered water at room temperature",
+                 "It doubles in size within six hours of a feed", "It smells pleasantly sour rather than sharp"):
+        assert kinds[item] == LIST_ITEM, item
+    for para in (lines[0], lines[-1]):
+        assert kinds[para] == PARAGRAPH
+    assert "\n\n## Feeding the starter\n\n" in md and "- Strong white or wholemeal flour\n- Filtered water" in md
+    assert words_of_markdown(md) == re.findall(r"\w+", "\n".join(lines))  # the same words, in order
+
+
+@pytest.mark.numeric
+def test_text_pieces_cut_rejoined_lines_back():
+    """The cleaning glues a short line to one that broke off; the classes see the source lines."""
+    source = ["Cash flow challenges come with every growing firm that scales too fast",
+              "Highly mobile users", "Slow response times with on-premises systems"]
+    from pipeline.markdown import text_pieces
+
+    kept = [source[0] + " " + source[1], source[2]]
+    assert text_pieces(kept, source) == [[(0, len(source[0]) + 1), (len(source[0]) + 1, len(kept[0]))],
+                                         [(0, len(source[2]))]]
+    rec = pipeline.clean_text(DUMP.read_text(encoding="utf-8"), MD, id="dump")
+    assert words_of_markdown(rec["markdown"]) == re.findall(r"\w+", rec["text"])
+    assert "markdown" not in pipeline.clean_text(DUMP.read_text(encoding="utf-8"), id="dump")

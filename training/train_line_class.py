@@ -40,7 +40,7 @@ from pipeline import line_class  # noqa: E402
 
 FOLDS = 5
 INPUTS = ("dump.txt", "article.txt")
-TAUS = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.05))
+TAUS = tuple(round(t, 2) for t in np.arange(0.05, 0.81, 0.05))
 PARAMS = {
     "objective": "multiclass", "num_class": 3, "learning_rate": 0.05, "num_leaves": 31,
     "min_data_in_leaf": 30, "min_sum_hessian_in_leaf": 1e-3, "feature_fraction": 0.8,
@@ -223,8 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     print("cross-validated by site, kept lines:", json.dumps(cv))
     for k, booster in enumerate(boosters):
         (fold_dir / f"fold{k}.json").write_text(model_json(booster, taus[k], {"fold": k}), encoding="utf-8")
-    (fold_dir / "folds.json").write_text(json.dumps(
-        {"folds": FOLDS, "pages": {p["id"]: p["fold"] for p in pages}}, indent=0, sort_keys=True), encoding="utf-8")
+    every = {pid: fold_of(site_group(manifest.get(pid, {}).get("url") or "", pid)) for pid in kept}
+    (fold_dir / "folds.json").write_text(json.dumps(  # every page, also those with nothing kept
+        {"folds": FOLDS, "pages": every}, indent=0, sort_keys=True), encoding="utf-8")
     X, y = stack([True] * len(pages))
     booster = train(X, y, lgb)
     tau = (float(np.median([t[0] for t in taus])), float(np.median([t[1] for t in taus])))
