@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATES := $(notdir $(wildcard raw/????-??-??))
 
-.PHONY: run test test-dispatch install bench-quality bench-storage bench-throughput bench-startup clean-output train train-html bench-html train-class bench-markdown
+.PHONY: run test test-dispatch install bench-quality bench-storage bench-throughput bench-startup clean-output train train-html train-text train-quality bench-html train-class bench-markdown
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +38,26 @@ train-html: install
 	nice $(BIN)/python training/html_cache.py
 	nice $(BIN)/python training/train_html_model.py
 
+# The text line labeller (pipeline/models/line_model.json + line_stage{1,2}.txt) from ../shared/corpus:
+# all 1,656 pages x {dump, article, extracted text}, site-grouped 5-fold CV; the pipeline's inputs
+# to the labeller and trafilatura's extractions are cached in .cache/ (git-ignored).
+train-text: install
+	nice $(BIN)/python training/html_cache.py
+	nice $(BIN)/python training/train_line_model.py
+
+# The document quality score (pipeline/models/quality.json) on train-text's out-of-fold predictions.
+train-quality: install
+	@test -f .cache/train-text/oof.pkl || { echo "train-quality: .cache/train-text/oof.pkl is missing: run make train-text first"; exit 2; }
+	nice $(BIN)/python training/train_quality.py
+
+
 # The text line class model (pipeline/models/line_class.json: headings and list items for Markdown)
 # from ../shared/corpus/train/wcxb's gold.md; the cleaned kept lines are cached in .cache/line_class/,
 # the fold models in .cache/line_class_folds/ (for bench-markdown). Run after the line model changes.
 train-class: install
 	nice $(BIN)/python training/train_line_class.py
 
-train: train-html train-class
+train: train-html train-text train-quality train-class
 
 # Heading and list item recovery vs WCXB gold.md, from HTML and (fold models) from dumps.
 bench-markdown: install

@@ -14,20 +14,22 @@ Stages (each names itself in ``Decision.rule`` when it removes a line):
 2. page context, computed once per document: the jusText stoplist with the best token
    coverage (inverted index over all 100 lists), the headline anchor (last line containing
    the longest part of the title), in-page duplicate counts, the share of long lines.
-3. ``stat.line_model``: a logistic regression over cheap per-line features and those of
-   the neighbours (``models/line_lr.json``, trained by ``training/train_line_model.py``).
-4. ``stat.smoothing``: a 2-state Viterbi pass over the open lines (switching costs a
-   penalty), so isolated short lines inside the body survive and isolated prose-like lines
-   inside navigation go.
+3. ``stat.line_model``: two LightGBM stages (``models/line_model.json`` + ``line_stage1.txt``,
+   ``line_stage2.txt``, trained by ``training/train_line_model.py`` on 1,656 pages x 3 input
+   kinds). Stage 1 scores each open line from ``extract_features`` (the line, its neighbours
+   and windows, page statistics, position against the headline anchor and the page's body
+   mass); stage 2, the learned smoothing, re-scores it from the stage-1 scores around it
+   (``smooth_features``). A line removed because of its own score names ``stat.line_model``.
+4. ``stat.smoothing``: the decision cut — a threshold per page regime (the page's share of
+   tokens in long lines; cut and thresholds chosen by site-grouped cross-validation) and an
+   optional 2-state Viterbi pass; a line kept or removed against its own score names it.
 5. ``stat.headline``: open lines that repeat the headline (reason ``headline``).
 6. ``stat.end_marker``: once ``end_min_words`` body words were kept, the first comment-section
    marker (a ``comments`` rule hit other than a bare counter, or a thread of "name says:" +
-   date heads) ends the article; open lines after it go (reason ``comments``).
+   date heads) ends the article; open lines from it on go (reason ``comments``).
 
-Page regimes (parameters in the model file): a dense page (article region: many long lines)
-uses ``tau_dense``; a page that already reads like extracted text uses ``tau_clean``.
-
-Features are built column-wise (numpy) and scored with one matrix-vector product;
+Features are built column-wise (numpy, no per-line Python beyond reading each line once) and
+scored by LightGBM's compiled predict; scores are rounded (``stable``) before any threshold;
 everything is deterministic; the model is read once.
 """
 from __future__ import annotations
@@ -47,7 +49,7 @@ from .config import CleanConfig
 from .document import Decision
 from .normalize import word_key
 
-MODEL_PATH = Path(__file__).parent / "models" / "line_lr.json"
+MODEL_PATH = Path(__file__).parent / "models" / "line_model.json"
 
 # numpy picks SIMD kernels (and OpenBLAS its dot-product kernels) by CPU, so log1p, exp and
 # matrix products may differ in the last bit from one machine to the next. Features and scores
@@ -100,6 +102,11 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _COUNTER = re.compile(r"^\W*\d")
+_BULLET = re.compile(r"^(?:[-•*·–—▪◦●○■□►▸✓✔]\s*|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s)")
+# a quantity first: "200 g Zucker", "1/2 cup", "390 kcal", "3 Eier"
+_QUANTITY = re.compile(r"^\W{0,2}\d+(?:[.,/]\d+)?\s*[½¼¾⅓⅔]?(?:\s|[^\W\d]{1,6}\b)")
+_QUOTE_START = re.compile(r"^[\"“”„«»‘’'「『]")
+_PUNCT = re.compile(r"[^\w\s]")
 _URL_ONLY = re.compile(r"^\W*(?:https?://|www\.)\S+$")
 # "username says:" / "Name wrote:" heading a comment, or a counter "34 responses to"
 _COMMENT_HEAD = re.compile(
@@ -241,8 +248,19 @@ FEATURE_NAMES: list[str] = (
         "date_like", "date_short", "byline", "url_only", "dup_long", "comment_head",
         "prev_date", "next_date", "after_comment_head",
     ]
+    # the wider page around the line (windowed neighbours, page statistics, the body mass)
+    + [
+        "prev3_log_words", "next3_log_words", "prev2_stop", "next2_stop", "prev2_terminal",
+        "next2_terminal", "win5_log_words", "win5_terminal", "win10_long_share",
+        "doc_mean_log_words", "doc_terminal_share", "doc_token_long_share", "doc_fixed_share",
+        "rel_log_words", "bullet_start", "quantity_start", "prev_colon_end", "quote_start",
+        "punct_ratio", "mean_word_chars", "dist_prev_long", "dist_next_long", "long_mass_before",
+        "token_mass_before", "prev_long_terminal", "next_long_terminal", "run_same_bin",
+        "fixed_within3",
+    ]
 )
 LONG_SHARE = FEATURE_NAMES.index("doc_long_share")
+PROSE_SHARE = FEATURE_NAMES.index("doc_token_long_share")
 
 
 def _tokenize(lines: list[str]) -> tuple[list[list[str]], list[list[str]], list[str]]:
@@ -436,35 +454,167 @@ def extract_features(
         next_date=_neighbour(date, 1),
         after_comment_head=at >= first_thread,
     )
+    cols.update(_context_columns(lines, lw, sdens, term, long_lines, words, word_bin, is_fixed, n_chars,
+                                 n_raw, cols["colon_end"]))
     feats = np.empty((n, len(FEATURE_NAMES)))
     for j, name in enumerate(FEATURE_NAMES):
         feats[:, j] = cols[name]
     return stable(feats)
 
 
+def _window_mean(col: np.ndarray, k: int) -> np.ndarray:
+    """Mean of ``col`` over the other lines within ``k`` above and ``k`` below (0 alone)."""
+    n = len(col)
+    at = np.arange(n)
+    lo, hi = np.maximum(at - k, 0), np.minimum(at + k + 1, n)
+    cum = np.concatenate(([0.0], np.cumsum(col, dtype=float)))
+    return (cum[hi] - cum[lo] - col) / np.maximum(1, hi - lo - 1)
+
+
+def _distance_to(mask: np.ndarray, before: bool) -> np.ndarray:
+    """log1p of the distance in lines to the nearest other line where ``mask`` holds, above
+    (``before``) or below; log1p(n) where there is none."""
+    n = len(mask)
+    at = np.arange(n)
+    if before:
+        last = np.maximum.accumulate(np.where(mask, at, -1))
+        prev = np.concatenate(([-1], last[:-1]))
+        d = np.where(prev >= 0, at - prev, n)
+    else:
+        nxt_idx = np.minimum.accumulate(np.where(mask, at, n)[::-1])[::-1]
+        nxt = np.concatenate((nxt_idx[1:], [n]))
+        d = np.where(nxt < n, nxt - at, n)
+    return np.log1p(d)
+
+
+def _run_lengths(values: np.ndarray) -> np.ndarray:
+    """Length of the maximal run of equal values containing each line."""
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    lengths = np.diff(np.append(starts, len(values)))
+    return np.repeat(lengths, lengths)
+
+
+def _context_columns(lines, lw, sdens, term, long_lines, words, word_bin, is_fixed, n_chars, n_raw,
+                     colon_end) -> dict[str, np.ndarray | float]:
+    """The wider page around each line: all array operations on columns read once per line,
+    except three anchored regexes (bullets, quantities, quotes) and one punctuation count."""
+    n = len(lines)
+    termf = term.astype(float)
+    long_term = (words >= 8) & term
+    tok_total = float(words.sum()) or 1.0
+    long_total = float(long_lines.sum()) or 1.0
+    return dict(
+        prev3_log_words=_neighbour(lw, -3),
+        next3_log_words=_neighbour(lw, 3),
+        prev2_stop=_neighbour(sdens, -2),
+        next2_stop=_neighbour(sdens, 2),
+        prev2_terminal=_neighbour(term, -2),
+        next2_terminal=_neighbour(term, 2),
+        win5_log_words=_window_mean(lw, 5),
+        win5_terminal=_window_mean(termf, 5),
+        win10_long_share=_window_mean(long_lines, 10),
+        doc_mean_log_words=float(lw.mean()),
+        doc_terminal_share=float(termf.mean()),
+        doc_token_long_share=float(words[words >= 15].sum()) / tok_total,
+        doc_fixed_share=float(is_fixed.mean()),
+        rel_log_words=lw - float(np.median(lw)),
+        bullet_start=_found(_BULLET, lines),
+        quantity_start=_where(_QUANTITY.match, lines, words <= 12),
+        prev_colon_end=_neighbour(colon_end, -1),
+        quote_start=_found(_QUOTE_START, lines),
+        punct_ratio=_counts(_PUNCT, lines) / np.maximum(n_chars, 1),
+        mean_word_chars=np.minimum(n_chars / np.maximum(n_raw, 1), 30.0),
+        dist_prev_long=_distance_to(long_term, True),
+        dist_next_long=_distance_to(long_term, False),
+        long_mass_before=np.concatenate(([0.0], np.cumsum(long_lines)[:-1])) / long_total,
+        token_mass_before=np.concatenate(([0.0], np.cumsum(words)[:-1])) / tok_total,
+        prev_long_terminal=_neighbour(long_term, -1),
+        next_long_terminal=_neighbour(long_term, 1),
+        run_same_bin=np.log1p(_run_lengths(word_bin)),
+        fixed_within3=_window_mean(is_fixed.astype(float), 3),
+    )
+
+
 # --------------------------------------------------------------------------- model
+# Learned smoothing (stage 2): what the first stage said about the lines around each line.
+SMOOTH_NAMES: list[str] = [
+    "p", "p_prev1", "p_next1", "p_prev2", "p_next2", "p_prev3", "p_next3",
+    "p_win2", "p_win5", "p_win10", "p_max_prev3", "p_max_next3", "p_mean_before", "p_mean_after",
+    "p_doc_mean", "p_doc_high_share", "p_rank", "p_dist_prev_high", "p_dist_next_high",
+    "p_high_mass_before",
+]
+# first-stage features the second stage sees too
+SMOOTH_BASE = ["log_words", "terminal", "stop_density", "prev_fixed", "next_fixed", "doc_long_share",
+               "doc_log_lines", "doc_token_long_share", "doc_fixed_share", "pos", "fixed_within3",
+               "bullet_start", "colon_end", "prev_colon_end", "quantity_start"]
+
+
+def smooth_features(p: np.ndarray, feats: np.ndarray) -> np.ndarray:
+    """Stage-2 rows: per line the first stage's P(body) ``p`` (rule-fixed lines: 0 for a removal,
+    1 for a keep), that of its neighbours and windows, page statistics of ``p``, and the
+    ``SMOOTH_BASE`` columns of ``feats`` (rows of ``extract_features``). Array operations only."""
+    n = len(p)
+    width = len(SMOOTH_NAMES) + len(SMOOTH_BASE)
+    if n == 0:
+        return np.zeros((0, width))
+    p = np.asarray(p, dtype=float)
+    at = np.arange(n)
+    cum = np.concatenate(([0.0], np.cumsum(p)))
+    high = p >= 0.5
+    padded = np.concatenate((np.zeros(3), p, np.zeros(3)))
+    prev3 = np.max(np.stack([padded[2 - k: 2 - k + n] for k in range(3)]), axis=0)
+    next3 = np.max(np.stack([padded[4 + k: 4 + k + n] for k in range(3)]), axis=0)
+    high_cum = np.concatenate(([0.0], np.cumsum(high)[:-1]))
+    cols = [
+        p, _neighbour(p, -1), _neighbour(p, 1), _neighbour(p, -2), _neighbour(p, 2),
+        _neighbour(p, -3), _neighbour(p, 3),
+        _window_mean(p, 2), _window_mean(p, 5), _window_mean(p, 10), prev3, next3,
+        cum[at] / np.maximum(at, 1), (cum[n] - cum[at + 1]) / np.maximum(n - at - 1, 1),
+        np.full(n, cum[n] / n), np.full(n, high.mean()),
+        np.searchsorted(np.sort(p), p, side="left") / n,
+        _distance_to(high, True), _distance_to(high, False),
+        high_cum / max(1, int(high.sum())),
+    ]
+    base = feats[:, [FEATURE_NAMES.index(name) for name in SMOOTH_BASE]]
+    return stable(np.column_stack(cols + [base]))
+
+
+def _stage_inputs(p1: np.ndarray, fixed: list[Decision | None]) -> np.ndarray:
+    """Stage-1 P(body) with rule-fixed lines set to what the rule decided (0 or 1)."""
+    out = np.array(p1, dtype=float)
+    for i, f in enumerate(fixed):
+        if f is not None:
+            out[i] = 1.0 if f.keep else 0.0
+    return out
+
+
 @lru_cache(maxsize=2)
 def load_model(path: str = str(MODEL_PATH)) -> dict:
+    """The model description (``line_model.json``) with its two LightGBM boosters loaded."""
+    import lightgbm
+
     with open(path, encoding="utf-8") as fh:
         model = json.load(fh)
-    unknown = set(model["features"]) - set(FEATURE_NAMES)
-    if unknown:
-        raise ValueError(f"{path}: features {sorted(unknown)} unknown to this code; retrain the model")
-    # fold the standardisation into the weights: z = sum(w_j * (x_j - m_j) / s_j) + b;
-    # features the model was trained without get weight 0
-    by_name = {f: (wj / sj, mj) for f, wj, sj, mj in
-               zip(model["features"], model["weights"], model["scale"], model["mean"])}
-    w = [by_name.get(f, (0.0, 0.0))[0] for f in FEATURE_NAMES]
-    b = model["bias"] - sum(wj * mj for wj, mj in by_name.values())
-    model["_w"], model["_b"] = np.array(w), b
+    if model["features"] != FEATURE_NAMES or model["smooth_features"] != SMOOTH_NAMES + SMOOTH_BASE:
+        raise ValueError(f"{path}: features differ from this code's; retrain the model (make train-text)")
+    folder = Path(path).parent
+    for stage in ("stage1", "stage2"):
+        text = (folder / model[stage]).read_text(encoding="utf-8")
+        model["_" + stage] = lightgbm.Booster(model_str=text)
     return model
 
 
-def score_lines(feats: np.ndarray, model: dict) -> np.ndarray:
-    """P(body) per line from the logistic model (``feats``: rows of ``extract_features``)."""
-    x = np.asarray(feats, dtype=float).reshape(-1, len(FEATURE_NAMES))
-    z = np.clip(x @ model["_w"] + model["_b"], -30.0, 30.0)
-    return stable(1.0 / (1.0 + np.exp(-z)))
+def _predict(booster, X: np.ndarray) -> np.ndarray:
+    return stable(booster.predict(X, num_threads=1))
+
+
+def score_lines(feats: np.ndarray, fixed: list[Decision | None], model: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(stage-1, stage-2) P(body) per line, rounded (``stable``)."""
+    if len(feats) == 0:
+        return np.zeros(0), np.zeros(0)
+    p1 = _predict(model["_stage1"], feats)
+    p2 = _predict(model["_stage2"], smooth_features(_stage_inputs(p1, fixed), feats))
+    return p1, p2
 
 
 def viterbi(probs: list[float], tau: float, penalty: float) -> list[bool]:
@@ -516,15 +666,22 @@ def label_with_model(
     if n == 0:
         return []
     feats = extract_features(lines, fixed, title)
-    probs = score_lines(feats, model).tolist()
+    _, p2 = score_lines(feats, fixed, model)
+    return decide_scored(lines, fixed, p2.tolist(), model, title, float(feats[0, PROSE_SHARE]))
+
+
+def decide_scored(lines: list[str], fixed: list[Decision | None], probs: list[float], model: dict,
+                  title: str | None, prose_share: float = 0.0) -> list[Decision]:
+    """Decisions from the final P(body) per line (training scores its grid through this).
+    ``prose_share``: the page's share of tokens in lines of 15 words or more (its regime: at
+    least ``dense_page_long_share`` uses ``tau_dense``; both chosen by cross-validation)."""
     if all(_is_sentence(l) for l, f in zip(lines, fixed) if f is None):
         # Nothing but prose is left open (an already-clean article, a short JSONL text):
         # there is no page furniture for the model to find, and cutting could only lose text.
         # The scores are still recorded: the document's quality reads them.
         return [f if f is not None else Decision(l, True, None, "stat.all_prose", p)
                 for l, f, p in zip(lines, fixed, probs)]
-    return decide(lines, fixed, probs, model, title, looks_extracted(lines, model),
-                  long_share=float(feats[0, LONG_SHARE]))
+    return decide(lines, fixed, probs, model, title, long_share=prose_share)
 
 
 def _is_sentence(line: str) -> bool:
@@ -623,7 +780,7 @@ def decide(
             continue
         p = probs[i]
         alone = p >= tau
-        if i > end:
+        if i >= end:  # the marker starts the comment section (a rule-fixed marker is decided above)
             out.append(Decision(line, False, "comments", "stat.end_marker", p))
         elif keep[i]:
             out.append(Decision(line, True, None, None if alone else "stat.smoothing", p))

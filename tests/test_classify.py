@@ -197,3 +197,50 @@ def test_month_pattern_is_the_plain_alternation():
              "mayor 3", "Maybe 5", "Dezember", "desember 9", "12 мая", "Mays 4", "jan.", "xjan 1"]
     for text in texts:
         assert bool(_MONTHS.search(text)) == bool(plain.search(text)), text
+
+
+def test_context_columns_bullets_quantities_and_distances():
+    from math import log1p
+
+    from pipeline.classify import extract_features
+
+    lines = ["Zutaten:", "200 g Zucker", "- 3 Eier", BODY[0], "“Sehr gut,” sagte sie.", "Home"]
+    feats = extract_features(lines, [None] * len(lines))
+    assert _column(feats, "quantity_start") == [0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    assert _column(feats, "bullet_start") == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    assert _column(feats, "prev_colon_end") == [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert _column(feats, "quote_start") == [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    # lines to the nearest other long sentence above / below (log1p(n) where there is none)
+    assert _column(feats, "dist_next_long") == approx([log1p(3), log1p(2), log1p(1), log1p(6), log1p(6), log1p(6)])
+    assert _column(feats, "dist_prev_long") == approx([log1p(6)] * 4 + [log1p(1), log1p(2)])
+    # the share of long lines above the line among all long lines of the page
+    assert _column(feats, "long_mass_before") == approx([0.0] * 4 + [1.0, 1.0])
+
+
+def test_smoothing_features_read_the_neighbours_probabilities():
+    import numpy as np
+
+    from pipeline.classify import SMOOTH_BASE, SMOOTH_NAMES, extract_features, smooth_features
+
+    lines = ["Home", BODY[0], BODY[1], "Contact"]
+    feats = extract_features(lines, [None] * 4)
+    s = smooth_features(np.array([0.1, 0.9, 0.8, 0.2]), feats)
+    assert s.shape == (4, len(SMOOTH_NAMES) + len(SMOOTH_BASE))
+    col = {name: s[:, j].tolist() for j, name in enumerate(SMOOTH_NAMES)}
+    assert col["p_prev1"] == approx([0.0, 0.1, 0.9, 0.8])
+    assert col["p_next1"] == approx([0.9, 0.8, 0.2, 0.0])
+    assert col["p_max_next3"] == approx([0.9, 0.8, 0.2, 0.0])
+    assert col["p_doc_mean"] == approx([0.5] * 4)
+    assert smooth_features(np.zeros(0), feats[:0]).shape == (0, s.shape[1])
+
+
+def test_recipe_ingredients_and_a_subheading_inside_the_body_stay():
+    """Short body lines inside the article (the gap of the old model on unseen sites)."""
+    page = (["Apple cake - The Kitchen Blog", "Home", "Recipes", "About", "Apple cake"]
+            + BODY[:2] + ["Ingredients:", "200 g sugar", "3 eggs", "250 g flour", "How to bake it"]
+            + BODY[2:] + ["Related recipes", "Plum tart", "Cherry pie", "Contact us", "Privacy"])
+    kept, _, _ = _clean(page)
+    for line in BODY + ["200 g sugar", "3 eggs", "250 g flour"]:
+        assert line in kept, line
+    for junk in ("Home", "Recipes", "Privacy"):
+        assert junk not in kept
