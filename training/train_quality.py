@@ -29,6 +29,7 @@ from pipeline.language import detect_language  # noqa: E402
 from pipeline.quality import PARTS, QUALITY_PATH, quality_parts  # noqa: E402
 
 OOF = REPO / ".cache" / "train-text" / "oof.pkl"
+HTML_OOF = REPO / ".cache" / "html_folds" / "oof.pkl"
 BAD_F1 = 0.8
 L2 = 1.0
 
@@ -41,8 +42,10 @@ def doc_f1(score: dict) -> float:
 
 
 def parts_of(row: dict) -> dict[str, float]:
-    kept_text = "\n\n".join(l for l, k in zip(row["lines"], row["keep"]) if k)
-    _, lang_score = detect_language(kept_text, sample_chars=1000)
+    lang_score = row.get("lang_score")  # the document's own (HTML rows carry it)
+    if lang_score is None:
+        kept_text = "\n\n".join(l for l, k in zip(row["lines"], row["keep"]) if k)
+        _, lang_score = detect_language(kept_text, sample_chars=1000)
     lines = [(text, keep, prob, fixed is not None)
              for text, keep, prob, fixed in zip(row["lines"], row["keep"], row["prob"], row["fixed"])]
     return quality_parts(lines, extracted=row["kind"] == "html", lang_score=lang_score)
@@ -99,6 +102,8 @@ def auroc(score_bad: np.ndarray, is_bad: np.ndarray) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--oof", type=Path, default=OOF, help=f"out-of-fold predictions (default {OOF})")
+    ap.add_argument("--html-oof", type=Path, default=HTML_OOF,
+                    help=f"the HTML path's out-of-fold predictions (default {HTML_OOF}, training/html_oof.py)")
     ap.add_argument("--out", type=Path, default=QUALITY_PATH)
     args = ap.parse_args(argv)
     if not args.oof.is_file():
@@ -106,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
               f"out-of-fold predictions)", file=sys.stderr)
         return 2
     rows = pickle.loads(args.oof.read_bytes())
+    if args.html_oof.is_file():  # HTML input as it runs: the block model's out-of-fold P(body) per block
+        rows = [r for r in rows if r["kind"] != "html"] + pickle.loads(args.html_oof.read_bytes())
+    else:
+        print(f"train_quality: {args.html_oof} not found (training/html_oof.py): HTML rows are the labeller's "
+              "on trafilatura's text", file=sys.stderr)
     parts = [parts_of(r) for r in rows]
     X = np.array([[p[name] for name in PARTS] for p in parts])
     y = np.array([doc_f1(r["score"]) for r in rows])
