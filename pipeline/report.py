@@ -321,6 +321,11 @@ class PartitionScan:
         elif entry > self._lowest[0]:  # lower quality (or the same, earlier in the partition)
             heapq.heapreplace(self._lowest, entry)
 
+    def rename(self, id_at: Callable[[int], str]) -> None:
+        """Give the lowest-quality documents their final ids (``id_at``: partition order → id),
+        once the partition has made ids unique across its shards."""
+        self._lowest = [(q, o, id_at(-o), t) for q, o, _, t in self._lowest]
+
     @property
     def lowest(self) -> list[tuple[float, int, str, str]]:
         """The lowest-quality documents, lowest first: (quality, partition order, id, title)."""

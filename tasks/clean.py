@@ -639,6 +639,8 @@ class CleanPartition(luigi.Task):
                 total.count(Tally.of(doc))
                 scan.add_reject(record)
         self._read_sample(shards, final_ids, scan)
+        in_order = [i for shard in shards for i in final_ids[shard.index]]
+        scan.rename(in_order.__getitem__)  # the report's lowest-quality table names final ids
         # What was cleaned, as each shard saw its files before reading them, and what the
         # listing rejected unread: a later run compares this with the day as it is then.
         manifest = []
