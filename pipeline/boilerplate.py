@@ -18,7 +18,7 @@ from .config import CleanConfig
 from .document import Decision
 from .normalize import normalize_text, word_key
 from .rules import Rule, RuleSet
-from .site_profile import line_key
+from .site_profile import BODY, FOOTER, HEADER, SHARED_RULE, SiteTemplate, line_key
 
 _WORDS = re.compile(r"\w+")
 # A dump's page title ("Headline | Section - Site") is its first open line, among these…
@@ -47,26 +47,35 @@ def _first_line_headline(line: str) -> bool:
             and not _is_date(line) and not _URLISH.search(line))
 
 
-def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str] = frozenset(),
+def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: SiteTemplate | frozenset[str] | None = None,
                      match: Callable[[str], Rule | None] | None = None,
-                     ) -> tuple[list[str], list[Rule | None], list[bool], list[tuple[int, int]]]:
+                     ) -> tuple[list[str], list[Rule | None], list[str | None], list[tuple[int, int]]]:
     """Re-join fragments, but only inside runs of lines no rule matched.
 
     A line a rule removes ("Photo: …", "… we have a small favor to ask") must never be
-    glued to its neighbour, nor a line of the site's profile (``site_keys``). Returns the
-    new lines, the rule each matches, whether each (no rule matching) is in the profile,
-    and the range of input lines each was made of. ``match``: ``rules.match``, or a memo of it.
+    glued to its neighbour, nor a line of the site's template (``site_keys``, which marks
+    lines by where they sit on the page: ``SiteTemplate.mark``). Returns the new lines, the
+    rule each matches, the site-template rule id of each (no rule matching) or None, and the
+    range of input lines each was made of. ``match``: ``rules.match``, or a memo of it.
     """
     match = match or rules.match
+    site_keys = _template(site_keys)
     out_lines: list[str] = []
     out_rules: list[Rule | None] = []
-    out_site: list[bool] = []
+    out_site: list[str | None] = []
     out_spans: list[tuple[int, int]] = []
     run: list[str] = []
     run_start = 0
+    matched = [match(line) for line in lines]
+    marks: list[str | None] = [None] * len(lines)
+    span = (len(lines), len(lines))
+    if site_keys:
+        open_ = [m is None for m in matched]
+        span = site_keys.body_span(lines, open_)
+        marks = site_keys.mark(lines, open_, span)
 
-    def on_site(line: str) -> bool:
-        return bool(site_keys) and line_key(line) in site_keys
+    def zone(i: int) -> str:
+        return HEADER if i < span[0] else BODY if i < span[1] else FOOTER
 
     def flush() -> None:
         if not run:
@@ -76,17 +85,17 @@ def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str]
             out_spans.append((run_start + start, run_start + end))
             if end - start == 1 and line == run[start]:  # neither a rule nor the profile took it above
                 out_rules.append(None)
-                out_site.append(False)
+                out_site.append(None)
             else:
                 rule = match(line)
                 out_rules.append(rule)
-                out_site.append(rule is None and on_site(line))
+                out_site.append(site_keys.rule_for(line, zone(run_start + start))
+                                if rule is None and site_keys else None)
         run.clear()
 
     for i, line in enumerate(lines):
-        rule = match(line)
-        site = rule is None and bool(site_keys) and on_site(line)
-        if rule is None and not site:
+        rule, site = matched[i], marks[i]
+        if rule is None and site is None:
             if not run:
                 run_start = i
             run.append(line)
@@ -100,9 +109,17 @@ def rejoin_unmatched(lines: list[str], rules: RuleSet, site_keys: frozenset[str]
     return out_lines, out_rules, out_site, out_spans
 
 
+def _template(site_keys: SiteTemplate | frozenset[str] | None) -> SiteTemplate | None:
+    """A bare set of line keys is a template whose lines go wherever they stand."""
+    if site_keys is None or isinstance(site_keys, SiteTemplate):
+        return site_keys or None
+    return SiteTemplate.of_keys(site_keys) if site_keys else None
+
+
 def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet, cfg: CleanConfig,
-                on_site: list[bool] | None = None) -> list[Decision | None]:
-    """Hard labels from phrase rules, then the site profile (``on_site``); None where neither fired."""
+                on_site: list[str | None] | None = None) -> list[Decision | None]:
+    """Hard labels from phrase rules, then the site profile (``on_site``: its rule id per
+    line, or None); None where neither fired."""
     fixed: list[Decision | None] = [None] * len(lines)
     total = sum(len(l) for l in lines) or 1
     seen = 0
@@ -112,7 +129,7 @@ def apply_rules(lines: list[str], matched: list[Rule | None], rules: RuleSet, cf
         rule = matched[i]
         if rule is None:
             if on_site and on_site[i]:
-                fixed[i] = Decision(line, False, "site_boilerplate", "site_profile")
+                fixed[i] = Decision(line, False, "site_boilerplate", on_site[i])
             continue
         fixed[i] = Decision(line, False, rule.reason, rule.id)
         if rule.scope == "to_end" and (seen - len(line)) / total >= cfg.to_end_min_position:
@@ -191,19 +208,45 @@ def split_title(lines: list[str], fixed: list[Decision | None], title: str | Non
     return None
 
 
+def _keep_shared(decisions: list[Decision], shared: list[bool] | frozenset[str]) -> list[Decision]:
+    """Lines the statistical labeller removed that are content the site's articles share
+    (``shared``: per decision, or the texts kept so by an earlier pass) are kept."""
+    return [Decision(d.text, True, None, SHARED_RULE, d.score)
+            if not d.keep and (d.rule or "").startswith("stat.")
+            and (shared[i] if isinstance(shared, list) else d.text in shared) else d
+            for i, d in enumerate(decisions)]
+
+
 def _decide(lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None,
-            site_keys: frozenset[str], memo: "_Memo | None" = None,
+            site_keys: SiteTemplate | frozenset[str] | None, memo: "_Memo | None" = None,
             ) -> tuple[list[Decision], str | None, list[tuple[int, int]]]:
     """One pass: re-join, rules, site profile, title, line model. Also returns, per decision,
-    the range of ``lines`` it was made of."""
+    the range of ``lines`` it was made of. Lines the site's articles share (found with the
+    profile, ``SiteTemplate.shared_inside``) go into ``memo.protected``: the labeller does
+    not remove them in this pass nor in the later ones."""
     memo = memo or _Memo(rules)
+    site_keys = _template(site_keys)
+    read = lines
     lines, matched, on_site, spans = rejoin_unmatched(lines, rules, site_keys, memo.match)
+    read_matched: list[Rule | None] = [None] * len(read)
+    if site_keys:  # the rules' matches of the lines as read (the profile counted those)
+        for m, (start, end) in zip(matched, spans):
+            if m is not None and end - start == 1:
+                read_matched[start] = m
     if site_keys and all(site for m, site in zip(matched, on_site) if m is None):
         on_site = None  # the whole page is "template": a duplicate document, not boilerplate
     fixed = apply_rules(lines, matched, rules, cfg, on_site)
     title = split_title(lines, fixed, title, memo.key)
     if cfg.statistical:
         decisions = label_lines(lines, fixed, cfg, title=title)
+        if site_keys:  # content the site's articles share, inside the body
+            shared_in = site_keys.shared_inside(read, [m is None for m in read_matched])
+            shared = [fixed[i] is None and any(shared_in[start:end]) for i, (start, end) in enumerate(spans)]
+            if any(shared):
+                decisions = _keep_shared(decisions, shared)
+                memo.protected |= {l for l, s in zip(lines, shared) if s}
+        elif memo.protected:
+            decisions = _keep_shared(decisions, frozenset(memo.protected))
     else:
         decisions = [f if f is not None else Decision(l, True) for l, f in zip(lines, fixed)]
     return decisions, title, spans
@@ -251,6 +294,7 @@ class _Memo:
     kept paragraphs), ``key`` is ``word_key``."""
 
     def __init__(self, rules: RuleSet):
+        self.protected: set[str] = set()  # lines kept as content the site's articles share
         self._rules: dict[str, Rule | None] = {}
         self._keys: dict[str, str] = {}
         self._match = rules.match
@@ -270,14 +314,16 @@ class _Memo:
 
 def strip_boilerplate(
     lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | None = None,
-    site_keys: frozenset[str] = frozenset(),
+    site_keys: SiteTemplate | frozenset[str] | None = None,
 ) -> tuple[list[Decision], str | None]:
     """Decide every line; returns the decisions (in order) and the document title.
 
-    ``site_keys``: normalized lines learned as boilerplate for this document's site.
-    The kept lines are decided again (without the site profile, which a second cleaning
-    would not have) until a pass keeps them all unchanged: the output is a fixed point.
+    ``site_keys``: the template learned for this document's site (``site_profile``; a bare
+    set of line keys goes wherever its lines stand). The kept lines are decided again
+    (without the site profile, which a second cleaning would not have; the lines it kept as
+    shared content stay kept) until a pass keeps them all unchanged: the output is a fixed point.
     """
+    site_keys = _template(site_keys)
     memo = _Memo(rules)
     decisions, out_title, _ = _decide(lines, rules, cfg, title, site_keys, memo)
     # The first pass kept every line as it was, under the same title (clean text), and the site
@@ -292,7 +338,7 @@ def strip_boilerplate(
         kept = [d.text for d in decisions if d.keep]
         if not kept or (unchanged and kept == lines):
             break
-        again, again_title, spans = _decide(kept, rules, cfg, title, frozenset(), memo)
+        again, again_title, spans = _decide(kept, rules, cfg, title, None, memo)
         if again_title == title and len(again) == len(kept) and all(d.keep for d in again) \
                 and [d.text for d in again] == kept:
             break

@@ -70,8 +70,8 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
                    profiles: SiteProfiles | None = None) -> Document:
     """Clean ``doc`` in place and return it; a document that cannot be cleaned gets ``error`` set.
 
-    ``profiles``: learned site boilerplate (``site_profile``); lines it lists for the
-    document's site are removed with reason ``site_boilerplate``.
+    ``profiles``: learned site boilerplate (``site_profile``); lines of a plain-text
+    document that are its site's template are removed with reason ``site_boilerplate``.
     """
     make_document_encodable(doc)  # first: nothing below ever sees a lone surrogate
     if doc.rejected or doc.skipped:
@@ -100,7 +100,8 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
     lines, cut = split_lines(raw, cfg.max_line_chars)
     if cut:
         doc.capped.append("line_chars")
-    site_keys = profiles.keys_for(doc.url, doc.id) if profiles else frozenset()
+    # learnt from plain-text documents (``batch.learn_site_counts``): applied to those alone
+    site_keys = profiles.for_document(doc.url, doc.id) if profiles and doc.kind == "text" else None
     if doc.kind == "html" and cfg.statistical and not cfg.statistical_html:
         cfg = replace(cfg, statistical=False)
     decisions, title = strip_boilerplate(lines, rules_for(cfg), cfg, title=title, site_keys=site_keys)

@@ -71,8 +71,9 @@ class CleanConfig:
     """A line is site boilerplate when it occurs in at least this share of a site's documents…"""
     site_min_docs: int = 5
     """…and in at least this many of them (two articles quoting one sentence never qualify)."""
-    site_max_words: int = 30
-    """Longer lines are never learned: they are prose (syndicated copies), not template."""
+    site_max_words: int | None = None
+    """Longer lines are never learned (None: any length; where a line sits on the page, not its
+    length, tells a long template teaser from a syndicated article's prose)."""
     html_model: str | None = None
     """Path of an HTML block model (``pipeline/models/html_blocks.lgb.txt`` + its ``.json``) to use
     instead of the shipped one (the cross-validation benchmark scores pages with fold models)."""

@@ -67,7 +67,7 @@ def test_partition_accounts_for_every_document(workdir: Path):
     assert len(list(out.glob("part-*.jsonl"))) == 3  # 9 files, 3 per shard
     # the site-profile pass ran per shard too, and its counts were summed into one profile
     assert len(list(out.glob("_shards/part-*.sites.json"))) == 3
-    assert json.loads((out / "_site_profiles.json").read_text())["version"] == 1
+    assert json.loads((out / "_site_profiles.json").read_text())["version"] == 2
     assert summary["inputs"] == summary["cleaned"] + summary["rejected"] == len(records) + len(rejects)
     assert summary["cleaned"] == 5 and summary["rejected"] == 6
     reasons = {r["id"]: r["reason"] for r in rejects}

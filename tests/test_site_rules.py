@@ -81,8 +81,9 @@ def test_keep_rule_wins_over_learned_profile_and_labeller(tmp_path):
     cfg = CleanConfig(rules_dirs=(rules_dir(tmp_path),))
     text = dump("200 g flour", "Share on Facebook")
     learner = ProfileLearner()
-    for _ in range(6):
-        learner.add("example.com", text.splitlines())
+    for n in range(6):  # six pages of the site: its template and "200 g flour", each its own story
+        learner.add("example.com", ["Home", "World", "200 g flour", "Contact",
+                                    f"Story {'abcdef'[n]} of the site, told in words no other page of it has."])
     profiles = SiteProfiles(learner.profile(0.3, 5))
     assert line_key("200 g flour") in profiles.keys_for("https://example.com/a", "a")
     from pipeline.clean import clean_document
