@@ -47,7 +47,7 @@ BODY_SHARE = 0.5
 MAX_KEY_CHARS = 240
 EXAMPLE_CHARS = 200
 MAX_REPEATS = 5
-"""A line key on more lines of one page than this is the page's own there, not its template."""
+"""A line key of more different lines of one page than this is the page's own there, not its template."""
 EXACT = "#"  # prefix of exact keys in the counts (never in a key: keys are \w+ words)
 HEADER, BODY, FOOTER = "header", "body", "footer"
 RULES = {HEADER: "site_profile.header", BODY: "site_profile.inline", FOOTER: "site_profile.footer"}
@@ -73,12 +73,15 @@ def exact_key(line: str) -> str:
 
 
 def line_key(line: str) -> str:
-    """``exact_key`` with every number as ``0``: lines whose numbers change are one line.
-    A line of numbers only ("12", "2019-08-01 400 0") has no key: it is never template."""
+    """``exact_key`` with every number as ``0``: lines whose numbers change are one line. A
+    line of numbers only ("12", "2019-08-01 10:23") has its shape ("0", "0 0 0 0 0"), which
+    only a header or footer run removes; "" for a line without words."""
     key = " ".join(_WORDS.findall(line.lower()))
-    if not _LETTER.search(key):
-        return ""
     return _bounded(_NUMBER.sub("0", key) if _NUMBER.search(key) else key)
+
+
+def _numbers_only(key: str) -> bool:
+    return bool(key) and not _LETTER.search(key)
 
 
 def site_of(url: str | None, doc_id: str) -> str:
@@ -136,7 +139,7 @@ class ProfileLearner:
             if not key or (self.max_words is not None and key.count(" ") >= self.max_words):
                 continue
             keys.setdefault(key, line)
-            if _NUMBER.search(key):
+            if _NUMBER.search(key) and not _numbers_only(key):
                 keys.setdefault(EXACT + exact_key(line), line)
         for key, line in keys.items():
             counts.lines[key] += 1
@@ -218,7 +221,7 @@ class SiteTemplate:
         """The line (numbers as 0) is on two or more of the site's pages: inside a page's body,
         content its articles share (a quote, a list), which the labeller must not remove."""
         key = line_key(line)
-        return bool(key) and (key in self.shared or key in self.lines)
+        return bool(key) and not _numbers_only(key) and (key in self.shared or key in self.lines)
 
     def __contains__(self, key: str) -> bool:
         return key in self.lines
@@ -233,15 +236,28 @@ class SiteTemplate:
 
     def candidates(self, lines: Sequence[str]) -> list[bool]:
         """Per line: a template candidate on this page. A template line stands once or a few
-        times on a page: a line key on more than ``MAX_REPEATS`` lines of one page (the rows of
-        a table whose numbers change, a thousand "add 6 teachers" lines) is the page's own."""
+        times on a page: a line key shared by more than ``MAX_REPEATS`` different lines of one
+        page (the rows of a table whose numbers change, a thousand "add 6 teachers" lines) is
+        the page's own."""
         return [c is True for c in self._candidates(lines)]
 
     def _candidates(self, lines: Sequence[str]) -> list[bool | None]:
-        """``candidates``, with None for a line without a key (numbers only): neither."""
+        """``candidates``, with None for a line of numbers only that is not one (neither
+        template nor the page's own text). The same line repeated (a "›" between every menu
+        entry) is one line; what counts is how many different lines share a key (lines of
+        numbers only, which go only outside the body, are candidates however many)."""
         keys = [line_key(line) for line in lines]
-        repeats = Counter(key for key in keys if key in self.lines)
-        return [None if not key else key in self.lines and repeats[key] <= MAX_REPEATS for key in keys]
+        variants: dict[str, set[str]] = {}
+        for line, key in zip(lines, keys):
+            if key in self.lines:
+                variants.setdefault(key, set()).add(line)
+        out: list[bool | None] = []
+        for key in keys:
+            if _numbers_only(key):  # goes only outside the body, however often it repeats
+                out.append(True if key in self.lines else None)
+            else:
+                out.append(bool(key) and key in self.lines and len(variants[key]) <= MAX_REPEATS)
+        return out
 
     def body_span(self, lines: Sequence[str], open_: Sequence[bool],
                   cands: Sequence[bool] | None = None) -> tuple[int, int]:

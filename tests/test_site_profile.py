@@ -85,7 +85,8 @@ def test_line_key_and_site():
     assert line_key("Tips? Call the newsroom at 555-0100") == line_key("tips call the newsroom at 555 0199")
     assert line_key("Updated 3 hours ago · 9 comments") == line_key("Updated 12 hours ago · 140 comments")
     assert exact_key("Updated 3 hours ago") != exact_key("Updated 12 hours ago")
-    assert line_key("2019-08-01 400 0") == "" and line_key("12") == ""  # numbers only: never template
+    assert line_key("2019-08-01 10:23") == line_key("2026-12-02 9:05") == "0 0 0 0 0"  # numbers only: a shape
+    assert exact_key("2019-08-01 10:23") == "" and line_key("· ·") == ""
     assert site_of("https://www.courier.example/a/b", "x.txt") == "courier.example"
     assert site_of(None, "courier/2026/a.txt#3") == "courier/2026"
     assert site_of(None, "a.txt") == "."
@@ -258,3 +259,20 @@ def test_long_lines_whose_numbers_change_share_their_key():
     again = f"Markets data © 511 Example Data Inc. {TEASER} Quotes delayed by 20 minutes."
     assert len(line_key(first)) <= MAX_KEY_CHARS and line_key(first) == line_key(again)
     assert exact_key(first) != exact_key(again)
+
+
+def test_numbers_only_lines_go_in_the_runs_and_stay_in_the_body():
+    def page(n: int) -> list[str]:
+        return (["Riverside Courier", f"{2019 + n % 3}-0{1 + n % 9}-1{n % 10}", "Local | County | Schools"]
+                + article(n)[3:6] + [f"{n + 3} | {40 + n} | {n * 7}"] + article(n)[5:6]
+                + ["Valley", "Archive", "Valley", "Contact", "Valley", "Valley", "Valley", "Valley"] + TEMPLATE_END)
+    learner = ProfileLearner()
+    for n in range(10):
+        learner.add("courier.example", page(n))
+    template = SiteProfiles(learner.profile(0.3, 5)).for_document("https://courier.example/x", "x")
+    lines = page(4)
+    marks = template.mark(lines)
+    assert marks[1] == RULES["header"]  # the dateline between two template lines
+    row = lines.index("7 | 44 | 28")
+    assert marks[row] is None  # a table row inside the body: the page's own
+    assert [marks[i] for i, l in enumerate(lines) if l == "Valley"] == [RULES["footer"]] * 6  # repeated, still template
