@@ -208,12 +208,11 @@ def split_title(lines: list[str], fixed: list[Decision | None], title: str | Non
     return None
 
 
-def _keep_shared(decisions: list[Decision], shared: list[bool] | frozenset[str]) -> list[Decision]:
+def _keep_shared(decisions: list[Decision], shared: list[bool]) -> list[Decision]:
     """Lines the statistical labeller removed that are content the site's articles share
-    (``shared``: per decision, or the texts kept so by an earlier pass) are kept."""
+    (``shared``, per decision) are kept."""
     return [Decision(d.text, True, None, SHARED_RULE, d.score)
-            if not d.keep and (d.rule or "").startswith("stat.")
-            and (shared[i] if isinstance(shared, list) else d.text in shared) else d
+            if shared[i] and not d.keep and (d.rule or "").startswith("stat.") else d
             for i, d in enumerate(decisions)]
 
 
@@ -223,7 +222,8 @@ def _decide(lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | Non
     """One pass: re-join, rules, site profile, title, line model. Also returns, per decision,
     the range of ``lines`` it was made of. Lines the site's articles share (found with the
     profile, ``SiteTemplate.shared_inside``) go into ``memo.protected``: the labeller does
-    not remove them in this pass nor in the later ones."""
+    not remove them in this pass nor in the later ones; lines several pages have in their
+    body (``memo.recurring``) are not taken for the page's headline either."""
     memo = memo or _Memo(rules)
     site_keys = _template(site_keys)
     read = lines
@@ -236,17 +236,26 @@ def _decide(lines: list[str], rules: RuleSet, cfg: CleanConfig, title: str | Non
     if site_keys and all(site for m, site in zip(matched, on_site) if m is None):
         on_site = None  # the whole page is "template": a duplicate document, not boilerplate
     fixed = apply_rules(lines, matched, rules, cfg, on_site)
+    shared = [False] * len(lines)  # content the site's articles share, inside the body
+    recurring = shared  # … and lines several pages share anywhere in the body
+    if site_keys:
+        open_ = [m is None for m in read_matched]
+        shared_in, in_body = site_keys.shared_inside(read, open_), site_keys.shared_in_body(read, open_)
+        shared = [fixed[i] is None and any(shared_in[start:end]) for i, (start, end) in enumerate(spans)]
+        recurring = [fixed[i] is None and any(in_body[start:end]) for i, (start, end) in enumerate(spans)]
+        memo.protected |= {l for l, s in zip(lines, shared) if s}
+        memo.recurring |= {l for l, r in zip(lines, recurring) if r}
+    elif memo.recurring:
+        shared = [fixed[i] is None and line in memo.protected for i, line in enumerate(lines)]
+        recurring = [fixed[i] is None and line in memo.recurring for i, line in enumerate(lines)]
     title = split_title(lines, fixed, title, memo.key)
+    for i, f in enumerate(fixed):
+        if recurring[i] and f is not None and f.rule == "title.first_line":
+            fixed[i], title = None, None  # a line several pages share is not this page's headline
     if cfg.statistical:
         decisions = label_lines(lines, fixed, cfg, title=title)
-        if site_keys:  # content the site's articles share, inside the body
-            shared_in = site_keys.shared_inside(read, [m is None for m in read_matched])
-            shared = [fixed[i] is None and any(shared_in[start:end]) for i, (start, end) in enumerate(spans)]
-            if any(shared):
-                decisions = _keep_shared(decisions, shared)
-                memo.protected |= {l for l, s in zip(lines, shared) if s}
-        elif memo.protected:
-            decisions = _keep_shared(decisions, frozenset(memo.protected))
+        if any(shared):
+            decisions = _keep_shared(decisions, shared)
     else:
         decisions = [f if f is not None else Decision(l, True) for l, f in zip(lines, fixed)]
     return decisions, title, spans
@@ -295,6 +304,7 @@ class _Memo:
 
     def __init__(self, rules: RuleSet):
         self.protected: set[str] = set()  # lines kept as content the site's articles share
+        self.recurring: set[str] = set()  # lines several of the site's pages have in their body: no headline
         self._rules: dict[str, Rule | None] = {}
         self._keys: dict[str, str] = {}
         self._match = rules.match

@@ -283,6 +283,12 @@ class SiteTemplate:
                 best, best_span = run, (start, i + 1)
         return best_span
 
+    def shared_in_body(self, lines: Sequence[str], open_: Sequence[bool]) -> list[bool]:
+        """Per line: on two or more of the site's pages (``shared_line``) and in the page's body
+        (never the page's own headline, however it reads)."""
+        a, b = self.body_span(lines, open_)
+        return [a <= i < b and is_open and self.shared_line(line) for i, (line, is_open) in enumerate(zip(lines, open_))]
+
     def shared_inside(self, lines: Sequence[str], open_: Sequence[bool]) -> list[bool]:
         """Per line: on two or more of the site's pages (``shared_line``) and inside the page's
         body — open lines of the page's own (neither template candidates nor shared) stand

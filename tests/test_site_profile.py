@@ -276,3 +276,22 @@ def test_numbers_only_lines_go_in_the_runs_and_stay_in_the_body():
     row = lines.index("7 | 44 | 28")
     assert marks[row] is None  # a table row inside the body: the page's own
     assert [marks[i] for i, l in enumerate(lines) if l == "Valley"] == [RULES["footer"]] * 6  # repeated, still template
+
+
+def test_a_line_several_pages_share_is_not_taken_for_the_headline():
+    notice = "Courier readers meet on Thursdays"  # reads like a headline, and heads three bodies
+
+    def page(n: int) -> list[str]:
+        body = article(n)[3:6]
+        return TEMPLATE_TOP + ([notice] if n in (1, 5, 9) else []) + body + TEMPLATE_END
+
+    learner = ProfileLearner()
+    for n in range(12):
+        learner.add("courier.example", page(n))
+    profiles = SiteProfiles(learner.profile(0.3, 5))
+    for n in (1, 5, 9):
+        doc = pipeline.Document(id=f"p{n}", source=f"p{n}", url=f"https://courier.example/{n}", raw="\n".join(page(n)))
+        pipeline.clean_document(doc, CleanConfig(), profiles)
+        assert doc.title != notice
+        assert all(d.reason != "title" for d in doc.decisions if d.text == notice)
+        assert all(line not in doc.text for line in TEMPLATE_TOP + TEMPLATE_END)
