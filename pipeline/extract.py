@@ -112,15 +112,24 @@ def drop_furniture(tree: HtmlElement) -> HtmlElement:
     return tree
 
 
-def _trafilatura_text(tree: HtmlElement, favor_precision: bool, include_comments: bool = False) -> str:
+def _trafilatura_doc(tree: HtmlElement, favor_precision: bool, include_comments: bool = False,
+                     fast: bool = False) -> tuple[str, str]:
+    """(main text, comments text) of trafilatura's ``bare_extraction`` ("" when it fails)."""
     try:
         doc = trafilatura.bare_extraction(
             tree, include_comments=include_comments, include_tables=True, include_images=False,
-            deduplicate=False, favor_precision=favor_precision,
+            deduplicate=False, favor_precision=favor_precision, fast=fast,
         )
     except Exception:  # noqa: BLE001 - RecursionError, ValueError, lxml errors…: the soup fallback
-        return ""
-    return (doc.text or "") if doc is not None else ""
+        return "", ""
+    if doc is None:
+        return "", ""
+    return doc.text or "", (doc.comments or "") if include_comments else ""
+
+
+def _trafilatura_text(tree: HtmlElement, favor_precision: bool, include_comments: bool = False,
+                      fast: bool = False) -> str:
+    return _trafilatura_doc(tree, favor_precision, include_comments, fast)[0]
 
 
 def parse_page(html: str) -> HtmlElement | None:
@@ -131,23 +140,37 @@ def parse_page(html: str) -> HtmlElement | None:
         return None
 
 
-def candidate_text(html: str, tree: HtmlElement) -> str:
-    """trafilatura's default-mode text (comments included) of a page: the block model's candidate.
+# trafilatura's modes the block model can read its candidate from: (favor_precision, fast).
+CANDIDATE_MODES = {"dflt_c": (False, False), "fast_c": (False, True)}
 
-    Prunes ``tree`` in place (``drop_furniture``): read the page's blocks first. When that finds
-    nothing, the default mode on the page as it came (its rescue stages read the whole page).
+
+def candidate_text(html: str, tree: HtmlElement, mode: str = "dflt_c") -> tuple[str, str]:
+    """(text, comments) of trafilatura on a page, comments told apart: the block model's candidate.
+
+    ``mode`` (``CANDIDATE_MODES``): ``dflt_c`` its default mode, ``fast_c`` the same without its
+    readability/jusText comparisons. Prunes ``tree`` in place (``drop_furniture``): read the
+    page's blocks first. When that finds nothing, the default mode on the page as it came (its
+    rescue stages read the whole page).
     """
-    text = _trafilatura_text(drop_furniture(tree), favor_precision=False, include_comments=True)
+    precision, fast = CANDIDATE_MODES[mode]
+    text, comments = _trafilatura_doc(drop_furniture(tree), precision, True, fast)
     if not text.strip():
         fresh = parse_page(html)
         text = _trafilatura_text(fresh, favor_precision=False) if fresh is not None else ""
-    return text
+    return text, comments
+
+
+@dataclass(frozen=True)
+class HtmlModel:
+    booster: Any  # lightgbm.Booster
+    tau: tuple[float, float]  # thresholds for blocks trafilatura kept / left out
+    candidate: str  # the CANDIDATE_MODES entry the model was trained with
 
 
 @lru_cache(maxsize=4)
-def html_model(path: str | None = None) -> tuple[Any, tuple[float, float]] | None:
-    """(LightGBM booster, (threshold for blocks trafilatura kept, for those it left out)) of the HTML block model at ``path`` (default: the shipped one),
-    or None when the model file or LightGBM is missing (then trafilatura's text is the answer)."""
+def html_model(path: str | None = None) -> HtmlModel | None:
+    """The HTML block model at ``path`` (default: the shipped one), or None when the model file
+    or LightGBM is missing (then trafilatura's text is the answer)."""
     model_path = Path(path) if path else HTML_MODEL_PATH
     meta_path = model_path.with_suffix("").with_suffix(".json")
     if not model_path.is_file() or not meta_path.is_file():
@@ -159,20 +182,24 @@ def html_model(path: str | None = None) -> tuple[Any, tuple[float, float]] | Non
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if tuple(meta.get("features", ())) != html_blocks.FEATURE_NAMES:
         raise ValueError(f"{model_path}: the model's features differ from pipeline.html_blocks' (retrain: make train-html)")
+    candidate = meta.get("candidate", "dflt_c")
+    if candidate not in CANDIDATE_MODES:
+        raise ValueError(f"{model_path}: unknown candidate mode {candidate!r} (retrain: make train-html)")
     booster = lightgbm.Booster(model_str=model_path.read_text(encoding="utf-8"))
     tau = meta["tau"]
-    return booster, (float(tau[0]), float(tau[1])) if isinstance(tau, list) else (float(tau), float(tau))
+    taus = (float(tau[0]), float(tau[1])) if isinstance(tau, list) else (float(tau), float(tau))
+    return HtmlModel(booster, taus, candidate)
 
 
 _COV = html_blocks.FEATURE_NAMES.index("cov")
 
 
-def kept_blocks(blocks: list[html_blocks.Block], candidate: str, model: tuple[Any, tuple]) -> np.ndarray:
+def kept_blocks(blocks: list[html_blocks.Block], candidate: str, comments: str, model: HtmlModel) -> np.ndarray:
     """Which blocks the model keeps: P(body), rounded (``stable``), against the threshold for
     blocks the candidate holds (trafilatura kept them) or the one for blocks it left out."""
-    booster, (tau_in, tau_out) = model
-    X = html_blocks.block_features(blocks, candidate)
-    p = stable(booster.predict(X, num_threads=1))
+    tau_in, tau_out = model.tau
+    X = html_blocks.block_features(blocks, candidate, comments)
+    p = stable(model.booster.predict(X, num_threads=1))
     return p >= np.where(X[:, _COV] >= 0.5, tau_in, tau_out)
 
 
@@ -199,13 +226,13 @@ def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str |
                 blocks = html_blocks.page_blocks(tree)  # before trafilatura prunes the tree
             except Exception:  # noqa: BLE001 - hostile input: no blocks, no record of them
                 blocks = []
-            try:
-                text = candidate_text(html, tree)
-            except Exception:  # noqa: BLE001 - hostile input: fall back, never raise
-                text = ""
             model = html_model(model_path) if blocks else None
+            try:
+                text, comments = candidate_text(html, tree, model.candidate if model else "dflt_c")
+            except Exception:  # noqa: BLE001 - hostile input: fall back, never raise
+                text, comments = "", ""
             if model is not None:
-                keep = kept_blocks(blocks, text, model)
+                keep = kept_blocks(blocks, text, comments, model)
                 if keep.any():
                     kept_text = "\n".join(b.text for b, k in zip(blocks, keep) if k)
                     return Extracted(kept_text, title, meta, "html_model", blocks, keep.tolist(), "html.model")

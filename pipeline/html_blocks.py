@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from lxml import etree
 
-from .classify import stable
+from .classify import choose_stoplist, stable
 
 BLOCK_TAGS = frozenset(
     "p div li ul ol dl dd dt h1 h2 h3 h4 h5 h6 td th tr table tbody thead tfoot pre blockquote "
@@ -75,7 +75,10 @@ _SPACE = re.compile(r"\s+")
 _TERMINAL = re.compile(r"[.!?…。！？؟।:][\"'”’»)\]]*$")
 _SENTENCE_END = re.compile(r"[.!?。！？](?:\s|$)")
 _DIGIT = re.compile(r"\d")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 _UPPER = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯΑ-Ω]")
+# A block that is one URL or one ISO timestamp (microdata leftovers, image links).
+_URLISH = re.compile(r"^\S*(?:://|www\.)\S*$|^\d{4}-\d\d-\d\dT\S*$")
 
 
 def tokens(text: str) -> list[str]:
@@ -111,109 +114,114 @@ def _attr_bits(attr: str) -> int:
 
 
 def _class_bits(el) -> int:
-    c, i = el.get("class"), el.get("id")
-    if not c and not i:
+    """Class groups of an element's ``class``, ``id`` and microdata ``itemprop`` words."""
+    c, i, m = el.get("class"), el.get("id"), el.get("itemprop")
+    if not c and not i and not m:
         return 0
-    return _attr_bits(f"{c or ''} {i or ''}")
+    return _attr_bits(f"{c or ''} {i or ''} {m or ''}")
 
 
 def page_blocks(tree) -> list[Block]:
     """Visible text blocks of a parsed page (``lxml.html`` tree), in document order."""
     blocks: list[Block] = []
     pieces: list[str] = []
-    link = [0]  # chars of link text in the current block
-    # Stack of (tag, anc bits, class bits, near-class bits list, block element id, is_block).
+    put = pieces.append
+    link = 0  # chars of link text in the current block
+    in_link = 0  # open <a> elements
+    # Stack entries: (anc bits, class bits, near-class bits tuple, their OR, block element id,
+    # is_block, innermost block-level tag).
     stack: list[tuple] = []
-    a_depth = [0]
-    counter = [0]
+    push, pop = stack.append, stack.pop
+    top = (0, 0, (), 0, 0, False, "other")
+    counter = 0
+    space = _SPACE.sub
+    skip_tags, block_tags, anc_index = SKIP_TAGS, BLOCK_TAGS, _ANC_INDEX
+    memo, attr_bits = _BITS_MEMO, _attr_bits
 
-    def flush() -> None:
-        if not pieces:
-            return
-        text = _SPACE.sub(" ", "".join(pieces)).strip()
+    def flush(link_chars: int) -> None:
+        text = space(" ", "".join(pieces)).strip()
         pieces.clear()
-        lc = link[0]
-        link[0] = 0
-        if not text:
-            return
-        if stack:
-            tag, anc, cls, near, parent, _ = stack[-1]
-            block_tag = tag
-            for entry in reversed(stack):
-                if entry[5]:
-                    block_tag = entry[0]
-                    break
-        else:
-            block_tag, anc, cls, near, parent = "other", 0, 0, (), 0
-        near_bits = 0
-        for b in near:
-            near_bits |= b
-        blocks.append(Block(text, block_tag, len(stack), min(lc, len(text)), anc, cls, near_bits, parent))
-
-    def add(text: str | None, in_link: bool) -> None:
         if text:
-            pieces.append(text)
-            if in_link:
-                link[0] += len(text.strip())
+            anc, cls, _, near_bits, parent, _, block_tag = top
+            blocks.append(Block(text, block_tag, len(stack), min(link_chars, len(text)), anc, cls,
+                                near_bits, parent))
 
     walker = etree.iterwalk(tree, events=("start", "end"))
     skipping = []
     for event, el in walker:
         tag = el.tag
-        if not isinstance(tag, str):  # comments, processing instructions: only their tail
-            if event == "start":
-                walker.skip_subtree()
-            else:
-                add(el.tail, a_depth[0] > 0)
-            continue
         if event == "start":
-            if tag in SKIP_TAGS or (el.get("hidden") is not None) or el.get("aria-hidden") == "true":
+            if tag.__class__ is not str:  # comments, processing instructions: only their tail
+                walker.skip_subtree()
+                continue
+            get = el.get
+            if tag in skip_tags or get("hidden") is not None or get("aria-hidden") == "true":
                 walker.skip_subtree()
                 skipping.append(el)
                 continue
-            is_block = tag in BLOCK_TAGS
-            if is_block:
-                flush()
-            if stack:
-                _, anc, cls, near, parent, _ = stack[-1]
-            else:
-                anc, cls, near, parent = 0, 0, (), 0
-            i = _ANC_INDEX.get(tag)
+            is_block = tag in block_tags
+            if is_block and pieces:
+                flush(link)
+                link = 0
+            anc, cls, near, near_bits, parent, _, block_tag = top
+            i = anc_index.get(tag)
             if i is not None:
                 anc |= 1 << i
-            bits = _class_bits(el)
-            if bits:
-                cls |= bits
-                near = (near + (bits,))[-3:]
+            c, d, m = get("class"), get("id"), get("itemprop")
+            if c or d or m:
+                key = f"{c or ''} {d or ''} {m or ''}"
+                bits = memo.get(key)
+                if bits is None:
+                    bits = attr_bits(key)
+                if bits:
+                    cls |= bits
+                    near = (near + (bits,))[-3:]
+                    near_bits = 0
+                    for x in near:
+                        near_bits |= x
             if is_block:
-                counter[0] += 1
-                parent = counter[0]
-            stack.append((tag, anc, cls, near, parent, is_block))
+                counter += 1
+                parent = counter
+                block_tag = tag
+            top = (anc, cls, near, near_bits, parent, is_block, block_tag)
+            push(top)
             if tag == "a":
-                a_depth[0] += 1
-            if tag == "br":
-                flush()
-            add(el.text, a_depth[0] > 0)
+                in_link += 1
+            elif tag == "br" and pieces:
+                flush(link)
+                link = 0
+            t = el.text
+            if t:
+                put(t)
+                if in_link:
+                    link += len(t.strip())
         else:
-            if skipping and skipping[-1] is el:
-                skipping.pop()
-                add(el.tail, a_depth[0] > 0)
-                continue
-            if stack and stack[-1][5]:
-                flush()
-            if stack:
-                stack.pop()
-            if tag == "a":
-                a_depth[0] -= 1
-            add(el.tail, a_depth[0] > 0)
-    flush()
+            if tag.__class__ is str:
+                if skipping and skipping[-1] is el:
+                    skipping.pop()
+                else:
+                    if top[5] and pieces:
+                        flush(link)
+                        link = 0
+                    if stack:
+                        pop()
+                        top = stack[-1] if stack else (0, 0, (), 0, 0, False, "other")
+                    if tag == "a":
+                        in_link -= 1
+            t = el.tail
+            if t:
+                put(t)
+                if in_link:
+                    link += len(t.strip())
+    if pieces:
+        flush(link)
     for i, b in enumerate(blocks):
         b.index = i
     return blocks
 
 
 def _ngrams(toks: list[str], n: int) -> list[tuple[str, ...]]:
-    return [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+    return list(zip(*(toks[i:] for i in range(n))))
 
 
 class Coverage:
@@ -230,8 +238,10 @@ class Coverage:
         if not toks:
             return 0.0
         if len(toks) >= 3:
-            grams = _ngrams(toks, 3)
-            return sum(g in self.tri for g in grams) / len(grams)
+            tri = self.tri
+            if not tri:
+                return 0.0
+            return sum(1 for g in zip(toks, toks[1:], toks[2:]) if g in tri) / (len(toks) - 2)
         if len(toks) == 2:
             return 1.0 if tuple(toks) in self.bi else 0.0
         return 1.0 if toks[0] in self.uni else 0.0
@@ -247,12 +257,21 @@ OWN = (["log_chars", "log_tokens", "link_density", "depth", "rel_depth", "positi
 NEIGHBOUR = ("cov", "log_tokens", "link_density", "terminal")
 OFFSETS = (-2, -1, 1, 2)
 PAGE = ("page_log_blocks", "page_log_chars", "page_link_density", "cand_share", "cand_log_tokens",
-        "cov_window5", "cov_run_before", "cov_run_after")
+        "cov_window5", "cov_run_before", "cov_run_after",
+        # where the block sits relative to the candidate's text and the page's first <h1>
+        "cand_before", "cand_after", "cand_gap", "h1_rel", "h1_after",
+        # blocks of the same structure (tag, depth, ancestors, class words) and of the same parent
+        "sig_log_count", "sig_cov", "parent_cov",
+        # the text itself: the page language's jusText stopwords, a bare URL / timestamp
+        "stop_share", "page_stop_share", "urlish",
+        # trafilatura's comments (posts of a forum, readers' comments of an article)
+        "cov_comments", "comments_share")
 FEATURE_NAMES = tuple(OWN + [f"{n}_{o:+d}" for o in OFFSETS for n in NEIGHBOUR] + list(PAGE))
 
 
-def block_features(blocks: list[Block], candidate: str) -> np.ndarray:
-    """``len(blocks) x len(FEATURE_NAMES)`` features; ``candidate`` is trafilatura's text."""
+def block_features(blocks: list[Block], candidate: str, comments: str = "") -> np.ndarray:
+    """``len(blocks) x len(FEATURE_NAMES)`` features; ``candidate`` is trafilatura's text,
+    ``comments`` the comments it told apart from it."""
     n = len(blocks)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
@@ -277,7 +296,7 @@ def block_features(blocks: list[Block], candidate: str) -> np.ndarray:
     kinds = _KIND_INDEX
     texts = [b.text for b in blocks]
     nts = np.array([len(x) for x in toks_all], dtype=float)
-    digits = np.array([sum(map(t.count, "0123456789")) for t in texts], dtype=float)
+    digits = np.array([len(t) - len(t.translate(_NO_DIGITS)) for t in texts], dtype=float)
     tok_chars = np.array([sum(map(len, x)) for x in toks_all], dtype=float)
     own[:, 0] = np.log1p(chars)
     own[:, 1] = np.log1p(nts)
@@ -340,6 +359,48 @@ def block_features(blocks: list[Block], candidate: str) -> np.ndarray:
     after_t = cn[hi] - cn[idx + 1]
     page[:, 6] = np.where(before_t > 0, (cw[idx] - cw[lo]) / np.maximum(before_t, 1), -1.0)
     page[:, 7] = np.where(after_t > 0, (cw[hi] - cw[idx + 1]) / np.maximum(after_t, 1), -1.0)
+    # Candidate tokens before / after the block (share of all candidate-covered tokens), blocks
+    # to the nearest covered block.
+    covered = c >= 0.5
+    cw_all = cw[-1]
+    page[:, 8] = (cw[idx]) / cw_all if cw_all else -1.0
+    page[:, 9] = (cw_all - cw[idx + 1]) / cw_all if cw_all else -1.0
+    if covered.any():
+        pos = np.flatnonzero(covered)
+        j = np.searchsorted(pos, idx)
+        left = np.where(j > 0, idx - pos[np.maximum(j - 1, 0)], n)
+        right = np.where(j < len(pos), pos[np.minimum(j, len(pos) - 1)] - idx, n)
+        page[:, 10] = np.log1p(np.minimum(left, right))
+    else:
+        page[:, 10] = math.log1p(n)
+    h1 = [i for i, b in enumerate(blocks) if b.tag == "h1"]
+    if h1:
+        page[:, 11] = (idx - h1[0]) / n
+        page[:, 12] = (idx >= h1[0]).astype(float)
+    else:
+        page[:, 11] = -2.0
+        page[:, 12] = -1.0
+    sig = [(b.tag, b.depth, b.anc, b.cls_near) for b in blocks]
+    sig_id: dict = {}
+    sinv = np.array([sig_id.setdefault(x, len(sig_id)) for x in sig])
+    s_count = np.bincount(sinv)
+    s_tok = np.bincount(sinv, weights=ntoks)
+    s_cov = np.bincount(sinv, weights=w)
+    rest_tok = s_tok[sinv] - ntoks
+    page[:, 13] = np.log(s_count[sinv])
+    page[:, 14] = np.where(rest_tok > 0, (s_cov[sinv] - w) / np.maximum(rest_tok, 1.0), -1.0)
+    p_tok = np.bincount(pinv, weights=ntoks)
+    p_cov = np.bincount(pinv, weights=w)
+    page[:, 15] = np.where(p_tok[pinv] > 0, p_cov[pinv] / np.maximum(p_tok[pinv], 1.0), -1.0)
+    _, stop = choose_stoplist(sorted(toks_all, key=len, reverse=True))
+    n_stop = np.array([sum(map(stop.__contains__, x)) for x in toks_all], dtype=float) if stop else np.zeros(n)
+    page[:, 16] = n_stop / np.maximum(nts, 1.0)
+    page[:, 17] = n_stop.sum() / ntoks.sum() if ntoks.sum() else 0.0
+    page[:, 18] = [1.0 if _URLISH.match(t) else 0.0 for t in texts]
+    if comments.strip():
+        ccov = Coverage(comments)
+        page[:, 19] = [ccov.of(x) for x in toks_all]
+        page[:, 20] = ccov.n / ntoks.sum() if ntoks.sum() else 0.0
     cols.append(page)
     return stable(np.hstack(cols))
 

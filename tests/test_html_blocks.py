@@ -60,9 +60,31 @@ def test_features_have_the_model_columns_and_are_rounded():
     assert html_blocks.block_features([], "") .shape == (0, len(html_blocks.FEATURE_NAMES))
 
 
+@pytest.mark.numeric
+def test_features_place_blocks_against_the_candidate_and_its_comments():
+    html = ("<html><body><h1>A title of the page</h1><div class='post'><p>first body paragraph of the story here</p>"
+            "<p>second body paragraph of the story here</p></div><p>https://example.com/img/logo.png</p>"
+            "<div class='c'><p>a reader writes that this is fine</p></div></body></html>")
+    blocks = html_blocks.page_blocks(load_html(html))
+    assert [b.text for b in blocks][1:3] == ["first body paragraph of the story here",
+                                               "second body paragraph of the story here"]
+    X = html_blocks.block_features(blocks, "first body paragraph of the story here\n"
+                                   "second body paragraph of the story here",
+                                   "a reader writes that this is fine")
+    col = {n: X[:, i] for i, n in enumerate(html_blocks.FEATURE_NAMES)}
+    assert col["cov_comments"].tolist() == pytest.approx([0, 0, 0, 0, 1])
+    assert col["urlish"].tolist() == pytest.approx([0, 0, 0, 1, 0])
+    # share of the candidate before / after each block; the h1 comes first
+    assert col["cand_before"].tolist() == pytest.approx([0, 0, 0.5, 1, 1])
+    assert col["cand_after"].tolist() == pytest.approx([1, 0.5, 0, 0, 0])
+    assert col["h1_after"].tolist() == pytest.approx([1, 1, 1, 1, 1])
+    # the two paragraphs share a structure and a parent, both kept by the candidate
+    assert col["sig_cov"][1] == pytest.approx(1.0) and col["parent_cov"][2] == pytest.approx(1.0)
+
+
 def test_shipped_model_matches_the_features():
-    booster, tau = html_model(None)
-    assert booster.num_feature() == len(html_blocks.FEATURE_NAMES) and all(0 < t < 1 for t in tau)
+    model = html_model(None)
+    assert model.booster.num_feature() == len(html_blocks.FEATURE_NAMES) and all(0 < t < 1 for t in model.tau)
     assert HTML_MODEL_PATH.stat().st_size < 10_000_000
 
 

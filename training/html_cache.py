@@ -1,7 +1,7 @@
 """Disk cache of trafilatura's outputs for the HTML training pages (trafilatura dominates the cost).
 
 One JSON file per page under ``CACHE/html_candidates/<set>/<id>.json`` with the texts of the
-variants of ``variants``; ``CACHE`` is the git-ignored ``.cache/`` of the repo by default.
+variants of ``variants`` (every candidate mode of ``pipeline.extract.CANDIDATE_MODES``); ``CACHE`` is the git-ignored ``.cache/`` of the repo by default.
 
     nice .venv/bin/python training/html_cache.py [--corpus ../shared/corpus] [--cache .cache]
 """
@@ -15,28 +15,46 @@ from pathlib import Path
 
 from trafilatura.utils import load_html
 
-from pipeline.evaluate import iter_pages
-from pipeline.extract import _trafilatura_text, drop_furniture
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline.evaluate import iter_pages  # noqa: E402
+from pipeline.extract import CANDIDATE_MODES, _trafilatura_doc, drop_furniture  # noqa: E402
 SETS = ("dev", "train/wcxb", "train/readability", "train/zh")
 
 
-def variants(html: str) -> dict[str, str]:
-    """``dflt_c``: the block model's candidate (``pipeline.extract.candidate_text`` before its
-    rescue step): trafilatura's default mode, comments included, on the pruned page."""
+# name -> (favor_precision, include_comments, fast): the candidate modes the block model may read.
+MODES = {name: (precision, True, fast) for name, (precision, fast) in CANDIDATE_MODES.items()}
+
+
+def variants(html: str) -> dict:
+    """trafilatura's text and comments (``<mode>.comments``) in each mode of ``MODES`` on the pruned
+    page (``drop_furniture``), as ``pipeline.extract.candidate_text`` runs it (before its rescue
+    step); ``ms``: time per mode."""
+    out: dict = {"ms": {}}
     try:
         tree = load_html(html)
-        text = _trafilatura_text(drop_furniture(tree), False, True) if tree is not None else ""
+        tree = drop_furniture(tree) if tree is not None else None
     except Exception:  # noqa: BLE001 - hostile input: no candidate
-        text = ""
-    return {"dflt_c": text}
+        tree = None
+    for name, (prec, comments, fast) in MODES.items():
+        t0 = time.perf_counter()
+        try:
+            text, comm = _trafilatura_doc(tree, prec, comments, fast) if tree is not None else ("", "")
+        except Exception:  # noqa: BLE001
+            text, comm = "", ""
+        out[name] = text
+        out[name + ".comments"] = comm
+        out["ms"][name] = round(1000 * (time.perf_counter() - t0), 1)
+    return out
 
 
 def cached(cache: Path, set_name: str, page_id: str, html: str) -> dict[str, str]:
     f = cache / "html_candidates" / set_name / f"{page_id}.json"
     if f.exists():
-        return json.loads(f.read_text(encoding="utf-8"))
+        got = json.loads(f.read_text(encoding="utf-8"))
+        if all(name in got and name + ".comments" in got for name in MODES):
+            return got
     got = variants(html)
     f.parent.mkdir(parents=True, exist_ok=True)
     tmp = f.with_suffix(".tmp")
