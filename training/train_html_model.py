@@ -43,6 +43,7 @@ from pipeline.classify import stable  # noqa: E402
 from pipeline.evaluate import aggregate, iter_pages, score_document, wcxb_score  # noqa: E402
 from pipeline.extract import CANDIDATE_MODES, HTML_MODEL_PATH, candidate_text, parse_page  # noqa: E402
 
+sys.dont_write_bytecode = True  # no __pycache__ inside training/ for the sibling import below
 import html_cache  # noqa: E402  (training/, beside this file)
 
 SETS = ("dev", "train/wcxb", "train/readability", "train/zh")
