@@ -93,7 +93,7 @@ def test_output_name_not_understood_or_contradicted_is_a_usage_error(work: Path,
     (line,) = err_lines(res)
     assert needle in line
     for form in ("NAME.jsonl (jsonl)", "NAME.jsonl.gz (jsonl.gz)", "NAME.parquet (parquet)", "NAME.txt (text)",
-                 "(txt-dir)"):
+                 "NAME.md (markdown)", "a name ending in / (txt-dir"):
         assert form in line
     assert res.stdout == b"" and sorted(os.listdir(work)) == before  # nothing written
 
