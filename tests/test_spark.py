@@ -110,8 +110,30 @@ def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None
     pytest.fail(f"{what}: not within {timeout:.0f} s")
 
 
+def readme_commands() -> list[list[str]]:
+    """The commands of README's one-machine cluster block (master, worker, decruft run), as words."""
+    import shlex
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("On one machine, a standalone cluster"):]
+    block = block[block.index("```sh\n") + 6:]
+    block = block[:block.index("```")]
+    lines = [l for l in block.splitlines() if l.strip() and not l.startswith("SPARK_HOME=")]
+    assert len(lines) == 3, lines
+    return [shlex.split(l.rstrip(" &")) for l in lines]
+
+
+def as_run(words: list[str], home: str, port: int) -> list[str]:
+    """README's words with this Spark, this Python and the test cluster's port."""
+    words = [w.replace("$SPARK_HOME", home).replace(":7077", f":{port}") for w in words]
+    if words[0].endswith("bin/decruft"):
+        words = [sys.executable, "-m", "tasks.cli", *words[1:]]
+    return [str(port) if prev == "--port" else w for prev, w in zip([None, *words], words)]
+
+
 class Cluster:
-    """A Spark standalone master and its workers, JVMs started with ``spark-class`` on 127.0.0.1."""
+    """A Spark standalone master and its workers, started with README's ``spark-class`` commands
+    (on a free port, with a web UI port and work folder of their own), on 127.0.0.1."""
 
     def __init__(self, folder: Path):
         from tasks.spark import spark_home
@@ -124,13 +146,15 @@ class Cluster:
                         SPARK_MASTER_OPTS="-Dspark.deploy.maxExecutorRetries=20")
         self.procs: list[subprocess.Popen] = []
         self.workers: dict[str, tuple[subprocess.Popen, Path]] = {}
-        self.master = self._start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                                  "--port", str(self.port), "--webui-port", str(free_port()))
+        self.master_cmd, self.worker_cmd, self.run_cmd = (as_run(c, self.home, self.port) for c in readme_commands())
+        assert self.master_cmd[1] == "org.apache.spark.deploy.master.Master"
+        assert self.worker_cmd[1] == "org.apache.spark.deploy.worker.Worker"
+        self.master = self._start("master", *self.master_cmd, "--webui-port", str(free_port()))
         wait_for(lambda: "I have been elected leader" in self.log("master"), 120, "Spark master", self.master)
 
-    def _start(self, name: str, cls: str, *args: str) -> subprocess.Popen:
+    def _start(self, name: str, *command: str) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")
-        proc = subprocess.Popen(["nice", "-n", "5", str(Path(self.home) / "bin" / "spark-class"), cls, *args],
+        proc = subprocess.Popen(["nice", "-n", "5", *command],
                                 env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.procs.append(proc)
@@ -142,12 +166,10 @@ class Cluster:
         except OSError:
             return ""
 
-    def start_worker(self, name: str, cores: int = 1) -> Path:
+    def start_worker(self, name: str) -> Path:
         work = self.folder / name
         work.mkdir()
-        proc = self._start(name, "org.apache.spark.deploy.worker.Worker", self.url, "--host", "127.0.0.1",
-                           "--cores", str(cores), "--memory", "1g", "--work-dir", str(work),
-                           "--webui-port", str(free_port()))
+        proc = self._start(name, *self.worker_cmd, "--work-dir", str(work), "--webui-port", str(free_port()))
         self.workers[name] = (proc, work)
         wait_for(lambda: "Successfully registered with master" in self.log(name), 120, f"Spark worker {name}", proc)
         return work
@@ -313,11 +335,12 @@ def test_spark_partition_equals_clean_partition(cluster: Cluster, tmp_path: Path
 def test_worker_killed_mid_job_loses_nothing(cluster: Cluster, tmp_path: Path, settings):
     """The only worker is SIGKILLed (with its executor) once the first shard is written; a new
     worker joins, Spark runs the lost tasks again there, and every document is in the
-    partition once — exactly CleanPartition's partition."""
+    partition once — exactly CleanPartition's partition (in Parquet: another output format)."""
     from tasks import SparkCleanPartition
 
     make_day(tmp_path / "raw", docs=24)
-    want_records, want_rejects, want = reference(tmp_path, settings, "jsonl")
+    settings("decruft", "output_format", "parquet")
+    want_records, want_rejects, want = reference(tmp_path, settings, "parquet")
     settings("decruft", "clean_root", str(tmp_path / "clean"))
     settings("spark", "master", cluster.url)
     settings("spark", "partitions", "8")
@@ -343,17 +366,13 @@ def test_worker_killed_mid_job_loses_nothing(cluster: Cluster, tmp_path: Path, s
     assert happened and happened[0].startswith("killed") and not happened[0].endswith(" 8 of 8 shards written")
     assert ok, happened
     assert cluster.apps_run_on("worker-b"), "worker-b ran none of the job"
-    records, rejects, summary = partition(tmp_path / "clean" / DATE, "jsonl")
+    records, rejects, summary = partition(tmp_path / "clean" / DATE, "parquet")
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)) == want["cleaned"]
     assert records == want_records and rejects == want_rejects
     assert {k: summary[k] for k in COUNTS} == {k: want[k] for k in COUNTS}
     out = tmp_path / "clean" / DATE  # what the killed executor was writing is gone
     assert not list(out.rglob("*.tmp")) and not list(out.rglob("*-luigi-tmp-*"))
-
-
-def test_parquet_partition_equals_clean_partition(cluster: Cluster, tmp_path: Path, settings):
-    check_equal_partitions(cluster, tmp_path, settings, "parquet")
 
 
 def test_run_engine_spark_needs_a_master_and_says_so(tmp_path: Path):
@@ -382,3 +401,21 @@ def test_partitions_are_runs_of_consecutive_files_of_about_equal_bytes(tmp_path:
     assert plan_partitions(files[:3], 8) == [[f] for f in files[:3]]  # never an empty partition
     assert len(plan_partitions(files, 0)) == 8  # by default min(8, files) for a small day
     assert plan_partitions([], 4) == []
+
+
+def test_readme_decruft_run_on_the_cluster(cluster: Cluster, tmp_path: Path):
+    """README's ``decruft run … --engine spark --master spark://127.0.0.1:7077`` (the port: the
+    test cluster's), in a folder with luigi.cfg and raw/<date>/: exit 0, the day complete."""
+    assert cluster.run_cmd[3:] == ["run", "2026-11-24", "--engine", "spark", "--master", cluster.url]
+    shutil.copy(REPO / "luigi.cfg", tmp_path / "luigi.cfg")
+    shutil.copytree(REPO / "raw" / "2026-11-24", tmp_path / "raw" / "2026-11-24")
+    apps_before = cluster.apps()
+    env = dict(os.environ, PYTHONPATH=str(REPO), SPARK_LOCAL_IP="127.0.0.1")
+    res = subprocess.run(cluster.run_cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "1 of 1 day complete" in res.stderr
+    assert len(cluster.apps()) == len(apps_before) + 1
+    summary = json.loads((tmp_path / "clean" / "2026-11-24" / "_SUCCESS.json").read_text())
+    assert summary["inputs"] == summary["cleaned"] + summary["rejected"] > 0
+    assert summary["cleaned"] == sum(1 for p in (tmp_path / "clean" / "2026-11-24").glob("part-*.jsonl")
+                                     for _ in p.open(encoding="utf-8"))
