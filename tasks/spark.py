@@ -44,6 +44,7 @@ from pipeline.site_profile import ProfileLearner, SiteProfiles
 
 from .clean import (CleanPartition, CleanShard, LearnSiteProfiles, clean_dir, day_digest, file_manifest,
                     partition_listing, raw_dir, read_json, shard_complete, shard_outputs, write_batch)
+from . import storage
 from .config import decruft
 
 REPO = Path(__file__).resolve().parents[1]  # what executors put on their PYTHONPATH (pipeline/, tasks/)
@@ -67,7 +68,7 @@ def plan_partitions(files: list[Path], partitions: int) -> list[list[Path]]:
     for path in files:
         try:
             sizes.append(max(1, path.stat().st_size))
-        except OSError:
+        except (OSError, storage.StorageError):
             sizes.append(1)
     if partitions <= 0:
         partitions = max(math.ceil(len(files) / _FILES_PER_PARTITION), math.ceil(sum(sizes) / _BYTES_PER_PARTITION),
@@ -137,7 +138,8 @@ def count_sites(job: SparkJob, index: int) -> dict:
     """Map: per site, how many of shard ``index``'s documents hold each line (``ProfileLearner.state``)."""
     with _in_folder(job.cwd):
         files = dict(job.shards)[index]
-        return learn_site_counts([Path(p) for p in files], Path(job.base), job.cfg).state()
+        with storage.staged_inputs(files, job.base) as staged:  # objects are fetched first, as LearnShardSites does
+            return learn_site_counts(staged.paths, staged.base, job.cfg).state()
 
 
 def add_site_counts(max_words: int):
@@ -154,9 +156,9 @@ def clean_shard(job: SparkJob, index: int, profile: dict | None) -> dict:
     """One shard's files cleaned into its outputs (``write_batch``, as ``CleanShard.run``); a shard
     already complete (a retried task whose first attempt finished) is left as it is."""
     with _in_folder(job.cwd):
-        files = dict(job.shards)[index]
-        base = Path(job.base)
-        out = shard_outputs(Path(job.out), index, job.output_format)
+        files = [storage.location(p) for p in dict(job.shards)[index]]
+        base = storage.location(job.base)
+        out = shard_outputs(storage.location(job.out), index, job.output_format)
         profile_inputs = profile.get("inputs") if profile else None
         if shard_complete(out, files, base, (lambda: profile_inputs) if profile_inputs else None):
             return {"shard": index, "written": False, **(read_json(out["stats"].path) or {})}
@@ -166,7 +168,7 @@ def clean_shard(job: SparkJob, index: int, profile: dict | None) -> dict:
             profiles = SiteProfiles(profile)
             if profile_inputs:
                 extra["profile_inputs"] = profile_inputs
-        stats = write_batch([Path(p) for p in files], base, out, extra, profiles=profiles,
+        stats = write_batch(files, base, out, extra, profiles=profiles,
                             cfg=job.cfg, output_format=job.output_format, timeout=job.timeout)
         return {"shard": index, "written": True, **stats.as_dict()}
 
@@ -184,7 +186,7 @@ def run_job(sc, job: SparkJob) -> list[dict]:
         learner.merge(counts)
         profile = dict(learner.profile(job.cfg.site_min_share, job.cfg.site_min_docs), inputs=job.profile_inputs)
         with _in_folder(job.cwd):
-            with luigi.LocalTarget(Path(job.out) / "_site_profiles.json").open("w") as fh:
+            with storage.target(storage.location(job.out) / "_site_profiles.json").open("w") as fh:
                 json.dump(profile, fh, ensure_ascii=False, indent=1)
     if not job.todo:
         return []
