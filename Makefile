@@ -45,9 +45,12 @@ train-text: install
 	nice $(BIN)/python training/html_cache.py
 	nice $(BIN)/python training/train_line_model.py
 
-# The document quality score (pipeline/models/quality.json) on train-text's out-of-fold predictions.
+# The document quality score (pipeline/models/quality.json) on train-text's out-of-fold predictions
+# and, for HTML input, on the HTML path's with train-html's fold models (training/html_oof.py).
 train-quality: install
 	@test -f .cache/train-text/oof.pkl || { echo "train-quality: .cache/train-text/oof.pkl is missing: run make train-text first"; exit 2; }
+	@test -f .cache/html_folds/folds.json || { echo "train-quality: .cache/html_folds/folds.json is missing: run make train-html first"; exit 2; }
+	nice $(BIN)/python training/html_oof.py
 	nice $(BIN)/python training/train_quality.py
 
 

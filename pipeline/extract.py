@@ -44,6 +44,7 @@ class Extracted:
     blocks: list = field(default_factory=list)  # the page's visible text blocks (html_blocks.Block)
     kept: list = field(default_factory=list)  # per block: did it reach ``text``
     rule: str = ""  # what decided about the blocks left out (``html.model``, ``trafilatura``)
+    probs: list = field(default_factory=list)  # per block: the block model's P(body) (``html_model`` only)
 
     def visible_chars(self) -> int | None:
         """Characters of the page's visible text (blocks one a line), None without blocks."""
@@ -194,13 +195,14 @@ def html_model(path: str | None = None) -> HtmlModel | None:
 _COV = html_blocks.FEATURE_NAMES.index("cov")
 
 
-def kept_blocks(blocks: list[html_blocks.Block], candidate: str, comments: str, model: HtmlModel) -> np.ndarray:
-    """Which blocks the model keeps: P(body), rounded (``stable``), against the threshold for
-    blocks the candidate holds (trafilatura kept them) or the one for blocks it left out."""
+def kept_blocks(blocks: list[html_blocks.Block], candidate: str, comments: str,
+                model: HtmlModel) -> tuple[np.ndarray, np.ndarray]:
+    """(which blocks the model keeps, their P(body)): P(body), rounded (``stable``), against the
+    threshold for blocks the candidate holds (trafilatura kept them) or the one for blocks it left out."""
     tau_in, tau_out = model.tau
     X = html_blocks.block_features(blocks, candidate, comments)
     p = stable(model.booster.predict(X, num_threads=1))
-    return p >= np.where(X[:, _COV] >= 0.5, tau_in, tau_out)
+    return p >= np.where(X[:, _COV] >= 0.5, tau_in, tau_out), p
 
 
 def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str | None = None) -> Extracted:
@@ -232,10 +234,11 @@ def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str |
             except Exception:  # noqa: BLE001 - hostile input: fall back, never raise
                 text, comments = "", ""
             if model is not None:
-                keep = kept_blocks(blocks, text, comments, model)
+                keep, probs = kept_blocks(blocks, text, comments, model)
                 if keep.any():
                     kept_text = "\n".join(b.text for b, k in zip(blocks, keep) if k)
-                    return Extracted(kept_text, title, meta, "html_model", blocks, keep.tolist(), "html.model")
+                    return Extracted(kept_text, title, meta, "html_model", blocks, keep.tolist(), "html.model",
+                                     probs.tolist())
             if text.strip():
                 cov = html_blocks.Coverage(text)
                 keep = [cov.of(html_blocks.tokens(b.text)) >= 0.5 for b in blocks]
@@ -273,15 +276,17 @@ def with_block_removals(decisions: list, got: Extracted, title: str | None, max_
     keys.discard("")
     title_keys = frozenset(keys)
     removed: list[tuple[int, Decision]] = []  # (kept blocks before it, decision)
-    n_kept = 0
+    scored = got.method == "html_model" and len(got.probs) == len(got.blocks)
+    probs = got.probs if scored else [None] * len(got.blocks)
+    kept_probs = []  # the block model's P(body) of the kept blocks, in order
     left_out = [b.text for b, k in zip(got.blocks, got.kept) if not k]
     normal, _ = split_lines("\n".join(left_out), max_line_chars)  # one pass; per block if it shifts
     if len(normal) != len(left_out):
         normal = [" ".join(split_lines(t, max_line_chars)[0]) for t in left_out]
     at = 0
-    for block, kept in zip(got.blocks, got.kept):
+    for block, kept, prob in zip(got.blocks, got.kept, probs):
         if kept:
-            n_kept += 1
+            kept_probs.append(prob)
             continue
         line = normal[at]
         at += 1
@@ -291,10 +296,14 @@ def with_block_removals(decisions: list, got: Extracted, title: str | None, max_
         reason, rule = said if said else ("extractor", got.rule or got.method)
         if said and got.rule:
             rule = f"{rule}+{got.rule}"
-        removed.append((n_kept, Decision(line, False, reason, rule)))
+        removed.append((len(kept_probs), Decision(line, False, reason, rule, prob)))
+    one_to_one = got.method == "html_model" and len(kept_probs) == len(decisions)
+    if one_to_one and scored:  # each kept line is its block: it carries the block's P(body)
+        decisions = [Decision(d.text, d.keep, d.reason, d.rule, p) if d.keep and d.score is None else d
+                     for d, p in zip(decisions, kept_probs)]
     if not removed:
-        return decisions
-    if got.method != "html_model" or n_kept != len(decisions):
+        return list(decisions)
+    if not one_to_one:
         return list(decisions) + [d for _, d in removed]
     merged, j = [], 0
     for i, d in enumerate(decisions):

@@ -18,7 +18,8 @@ from typing import Any, Iterable
 QUALITY_PATH = Path(__file__).parent / "models" / "quality.json"
 PARTS = ("p_kept", "p_removed", "uncertain_share", "removed_share", "rule_removed_share",
          "log_kept_words", "long_share", "extracted", "lang_score", "log_lines", "kept_line_share",
-         "short_kept_share", "kept_runs", "removed_x_long", "p_kept_sq", "lines_x_removed")
+         "short_kept_share", "kept_runs", "removed_x_long", "p_kept_sq", "lines_x_removed",
+         "html_p_kept", "html_p_removed", "html_removed", "html_uncertain")
 # what a page regime loses by design (median removed share of words per input kind, dev + training
 # corpora; ``gutted`` compares the excess over this with ``max_removed_share``): see the model file
 _WORD = re.compile(r"\w+")
@@ -74,6 +75,9 @@ def quality_parts(lines: Iterable[tuple[str, bool, float | None, bool]], extract
     parts["removed_x_long"] = round(parts["removed_share"] * parts["long_share"], 6)
     parts["p_kept_sq"] = round(parts["p_kept"] ** 2, 6)
     parts["lines_x_removed"] = round(parts["log_lines"] * parts["removed_share"], 6)
+    # HTML input's P(body) comes from the block model, not the line labeller: its own weights
+    for name in ("p_kept", "p_removed", "removed_share", "uncertain_share"):
+        parts[f"html_{name.removesuffix('_share')}"] = parts[name] if extracted else 0.0
     return parts
 
 

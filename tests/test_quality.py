@@ -39,8 +39,25 @@ def test_a_page_of_furniture_scores_below_a_clean_article():
 def test_no_labeller_evidence_no_quality():
     rec = clean_text(SEED, CleanConfig(statistical=False))
     assert rec["quality"] is None and rec["quality_parts"]["lang_score"] > 0.9
-    html = clean_html("<html><body><article><p>" + "A sentence of the article body. " * 20 + "</p></article></body></html>")
-    assert html["quality"] is None
+    # HTML without the block model (trafilatura's text, rules only): no P(body) anywhere
+    page = "<html><body><article><p>" + "A sentence of the article body. " * 20 + "</p></article></body></html>"
+    html = clean_html(page, CleanConfig(html_model="/nonexistent/model.lgb.txt"))
+    assert html["quality"] is None and html["metadata"]["extractor"] == "trafilatura"
+
+
+def test_html_quality_from_the_block_model():
+    """HTML input is scored on the block model's P(body) of its kept and left-out blocks, with the
+    parts of its own regime; a page of furniture around two sentences scores below an article."""
+    article = (Path(__file__).parent / "fixtures" / "html" / "harbour.html").read_text(encoding="utf-8")
+    rec = clean_html(article)
+    assert rec["metadata"]["extractor"] == "html_model"
+    assert 0.0 <= rec["quality"] <= 1.0 and rec["quality_parts"]["extracted"] == 1.0
+    assert rec["quality_parts"]["html_p_kept"] == rec["quality_parts"]["p_kept"] > 0.5
+    links = "".join(f'<li><a href="/{w.lower()}">{w}</a></li>' for w in FURNITURE.splitlines()[:48])
+    furniture = (f"<html><body><nav><ul>{links}</ul></nav><div><p>The council met on Tuesday.</p>"
+                 f"<p>It will meet again.</p></div><footer><ul>{links}</ul></footer></body></html>")
+    bad = clean_html(furniture)
+    assert bad["quality"] < rec["quality"] - 0.2
 
 
 def test_min_quality_rejects_as_low_quality():
