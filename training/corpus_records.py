@@ -38,9 +38,11 @@ from pipeline.config import CleanConfig  # noqa: E402
 from pipeline.document import Decision, Document  # noqa: E402
 from pipeline.evaluate import iter_pages, normalize_line  # noqa: E402
 
+sys.dont_write_bytecode = True  # no __pycache__ inside training/ for the sibling import below
+from folds import FOLDS, fold_of, site_group  # noqa: E402  (training/, beside this file)
+
 SETS = ("dev", "train/wcxb", "train/readability", "train/zh")
 KINDS = ("dump", "article", "html")
-FOLDS = 5
 _CJK_LANGS = ("zh", "ja", "ko")
 
 
@@ -86,25 +88,6 @@ def line_labels(lines: list[str], gold: str) -> list[int]:
             ctx = (prev and inside(prev + " " + k)) or (nxt and inside(k + " " + nxt))
             labels.append(1 if ctx else 0)
     return labels
-
-
-def site_group(set_name: str, page_id: str, meta: dict) -> str:
-    """Cross-validation group of a page (corpus README; the same as the HTML model's)."""
-    import re
-    from urllib.parse import urlparse
-
-    url = meta.get("url") or ""
-    if set_name == "train/readability":
-        name = (meta.get("source") or page_id).split("test-pages/")[-1].split("/")[0]
-        return "readability:" + re.sub(r"-\d+$", "", name)
-    if url.startswith("http"):
-        host = urlparse(url).netloc.lower()
-        return host[4:] if host.startswith("www.") else host
-    return f"{set_name}:{page_id}"
-
-
-def fold_of(group: str) -> int:
-    return int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % FOLDS
 
 
 def page_language(meta: dict, gold: str) -> str:

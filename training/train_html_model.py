@@ -26,12 +26,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -45,9 +43,9 @@ from pipeline.extract import CANDIDATE_MODES, HTML_MODEL_PATH, candidate_text, p
 
 sys.dont_write_bytecode = True  # no __pycache__ inside training/ for the sibling import below
 import html_cache  # noqa: E402  (training/, beside this file)
+from folds import FOLDS, fold_of, site_group  # noqa: E402
 
 SETS = ("dev", "train/wcxb", "train/readability", "train/zh")
-FOLDS = 5
 # (tau for blocks trafilatura kept, tau for blocks it left out): adding what trafilatura dropped
 # may need more confidence than keeping what it kept.
 TAUS = tuple((a, b) for a in (0.3, 0.4, 0.5, 0.6) for b in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9))
@@ -59,22 +57,6 @@ PARAMS = {
 }
 ROUNDS = 300
 CANDIDATE = "fast_c"  # pipeline.extract.CANDIDATE_MODES: which trafilatura text the features read
-
-
-def site_group(set_name: str, page_id: str, meta: dict) -> str:
-    """Cross-validation group of a page (corpus README)."""
-    url = meta.get("url") or ""
-    if set_name == "train/readability":
-        name = (meta.get("source") or page_id).split("test-pages/")[-1].split("/")[0]
-        return "readability:" + re.sub(r"-\d+$", "", name)
-    if url.startswith("http"):
-        host = urlparse(url).netloc.lower()
-        return host[4:] if host.startswith("www.") else host
-    return f"{set_name}:{page_id}"
-
-
-def fold_of(group: str) -> int:
-    return int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % FOLDS
 
 
 def labels(blocks, gold: str) -> np.ndarray:

@@ -28,7 +28,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -38,7 +37,9 @@ sys.path.insert(0, str(REPO))
 from benchmarks.markdown import structure, words  # noqa: E402
 from pipeline import line_class  # noqa: E402
 
-FOLDS = 5
+sys.dont_write_bytecode = True  # no __pycache__ inside training/ for the sibling import below
+from folds import FOLDS, fold_of, site_group  # noqa: E402  (training/, beside this file)
+
 INPUTS = ("dump.txt", "article.txt")
 TAUS = tuple(round(t, 2) for t in np.arange(0.05, 0.81, 0.05))
 PARAMS = {
@@ -48,18 +49,6 @@ PARAMS = {
     "num_threads": 1, "deterministic": True, "force_row_wise": True, "seed": 7, "verbose": -1,
 }
 ROUNDS = 250
-
-
-def site_group(url: str, page_id: str) -> str:
-    """Cross-validation group of a WCXB page (corpus README): URL host without ``www.``."""
-    if url.startswith("http"):
-        host = urlparse(url).netloc.lower()
-        return host[4:] if host.startswith("www.") else host
-    return f"wcxb:{page_id}"
-
-
-def fold_of(group: str) -> int:
-    return int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % FOLDS
 
 
 def kept_lines(corpus: Path, cache: Path) -> dict[str, list[list[str]]]:
@@ -178,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = []
     for page_id in sorted(kept):
         gold_md = (args.corpus / page_id / "gold.md").read_text(encoding="utf-8")
-        group = site_group(manifest.get(page_id, {}).get("url") or "", page_id)
+        group = site_group("wcxb", page_id, manifest.get(page_id, {}))
         for kind, lines in zip(INPUTS, kept[page_id]):
             if not lines:
                 continue
@@ -223,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     print("cross-validated by site, kept lines:", json.dumps(cv))
     for k, booster in enumerate(boosters):
         (fold_dir / f"fold{k}.json").write_text(model_json(booster, taus[k], {"fold": k}), encoding="utf-8")
-    every = {pid: fold_of(site_group(manifest.get(pid, {}).get("url") or "", pid)) for pid in kept}
+    every = {pid: fold_of(site_group("wcxb", pid, manifest.get(pid, {}))) for pid in kept}
     (fold_dir / "folds.json").write_text(json.dumps(  # every page, also those with nothing kept
         {"folds": FOLDS, "pages": every}, indent=0, sort_keys=True), encoding="utf-8")
     X, y = stack([True] * len(pages))
