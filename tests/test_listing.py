@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.batch import list_inputs
+from tests.test_luigi import luigi_cmd
 
 REPO = Path(__file__).parents[1]
 DATE = "2026-11-21"
@@ -87,13 +87,6 @@ def test_hidden_markers_and_special_files(tmp_path: Path):
     inputs, rejects = ids(list_inputs(tmp_path), tmp_path)
     assert inputs == ["a.txt"]
     assert rejects == {"pipe.txt": "unreadable"}
-
-
-def luigi_cmd(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([str(Path(sys.executable).parent / "luigi"), "--module", "tasks", *args,
-                           "--local-scheduler", "--no-lock"], cwd=cwd, capture_output=True, text=True, env=env,
-                          timeout=300)
 
 
 def read(out: Path):

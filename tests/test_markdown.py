@@ -6,8 +6,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -19,6 +17,7 @@ from pipeline.markdown import (CELL, HEADER_CELL, LIST_ITEM, ORDERED_ITEM, PARAG
                                render, to_markdown)
 from pipeline.writers import DOCUMENT_SEPARATOR, INDEX_NAME, format_for_output, iter_records, output_format_of
 from tasks.cli import main
+from tests.test_luigi import luigi_cmd
 
 REPO = Path(__file__).parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -175,12 +174,6 @@ def test_explain_prints_the_line_class_of_kept_lines(tmp_path: Path, capsys):
 
 
 # ----------------------------------------------------------------------------------- Luigi
-
-def luigi_cmd(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    luigi = Path(sys.executable).parent / "luigi"
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([str(luigi), "--module", "tasks", *args, "--local-scheduler", "--no-lock"], cwd=cwd,
-                          capture_output=True, text=True, env=env, timeout=300)
 
 
 @pytest.fixture()
