@@ -330,14 +330,19 @@ def _is_date(line: str) -> bool:
     return bool(_DATE_DIGITS.search(line) or _MONTHS.search(line))
 
 
+def shifted(values: np.ndarray, offset: int, fill: float = 0.0) -> np.ndarray:
+    """``values[i + offset]`` for every row i (offset != 0); ``fill`` where that row is off the page."""
+    out = np.full(values.shape, fill)
+    if offset < 0:
+        out[-offset:] = values[:offset]
+    else:
+        out[:-offset] = values[offset:]
+    return out
+
+
 def _neighbour(col: np.ndarray, offset: int) -> np.ndarray:
     """``col[i + offset]`` for every line i (offset != 0); 0 where that line is off the page."""
-    out = np.zeros(len(col))
-    if offset < 0:
-        out[-offset:] = col[:offset]
-    else:
-        out[:-offset] = col[offset:]
-    return out
+    return shifted(col, offset)
 
 
 def _short_run_lengths(short: np.ndarray) -> np.ndarray:

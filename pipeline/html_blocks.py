@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from lxml import etree
 
-from .classify import choose_stoplist, stable
+from .classify import choose_stoplist, shifted, stable
 
 BLOCK_TAGS = frozenset(
     "p div li ul ol dl dd dt h1 h2 h3 h4 h5 h6 td th tr table tbody thead tfoot pre blockquote "
@@ -333,13 +333,7 @@ def block_features(blocks: list[Block], candidate: str, comments: str = "") -> n
     cols = [own]
     pick = [OWN.index(f) for f in NEIGHBOUR]
     sel = own[:, pick]
-    for o in OFFSETS:
-        shifted = np.full_like(sel, -1.0)
-        if o < 0:
-            shifted[-o:] = sel[:o]
-        else:
-            shifted[:-o] = sel[o:]
-        cols.append(shifted)
+    cols.extend(shifted(sel, o, -1.0) for o in OFFSETS)  # neighbours' features, -1 off the page
     c = own[:, 20]
     page = np.zeros((n, len(PAGE)))
     page[:, 0] = math.log1p(n)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .classify import stable
+from .classify import shifted, stable
 from .markdown import LIST_ITEM, PLAIN, LineClass
 
 MODEL_PATH = Path(__file__).parent / "models" / "line_class.json"
@@ -110,13 +110,7 @@ def line_features(lines: list[str], groups: list[int] | None = None) -> np.ndarr
     cols = [own]
     pick = [OWN.index(f) for f in NEIGHBOUR]
     sel = own[:, pick]
-    for o in OFFSETS:
-        shifted = np.full_like(sel, -1.0)
-        if o < 0:
-            shifted[-o:] = sel[:o]
-        else:
-            shifted[:-o] = sel[o:]
-        cols.append(shifted)
+    cols.extend(shifted(sel, o, -1.0) for o in OFFSETS)  # neighbours' features, -1 off the page
     page = np.zeros((n, len(PAGE)))
     pc = {name: i for i, name in enumerate(PAGE)}
     page[:, pc["page_log_lines"]] = math.log1p(n)
