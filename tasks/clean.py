@@ -260,7 +260,7 @@ def file_manifest(paths, base: Path, fresh: bool = False) -> list[dict]:
 def _remote_manifest(paths, base: storage.RemotePath, fresh: bool) -> list[dict]:
     """``file_manifest`` of objects under ``base``: sizes and times from one listing (an object
     gone since it was listed: size and time None, as for a missing local file)."""
-    listed = storage.stats_under(base, max_age=0.0 if fresh else 2.0)
+    listed = storage.stats_under(base, max_age=0.0 if fresh else None)
     found = []
     for p in paths:
         p = storage.location(p)
@@ -284,18 +284,19 @@ def digest(manifest: list[dict]) -> str:
 _DAY_DIGESTS: dict[tuple, tuple[float, str]] = {}
 
 
-def day_digest(date: dt.date) -> str:
+def day_digest(date: dt.date, fresh: bool = False) -> str:
     """Fingerprint of the day's input files (the site profile depends on all of them).
 
     Every shard's ``complete()`` asks, several times per run: the answer is kept for two
-    seconds, so that a day of many shards is listed once per scheduling pass, not once per shard.
+    seconds (unless ``fresh``), so that a day of many shards is listed once per scheduling pass,
+    not once per shard.
     """
     key = (date, decruft().raw_root, decruft().follow_symlinks)
     now = time.monotonic()
     hit = _DAY_DIGESTS.get(key)
-    if hit is not None and now - hit[0] < 2.0:
+    if hit is not None and now - hit[0] < storage.LISTING_MAX_AGE and not fresh:
         return hit[1]
-    value = digest(file_manifest(partition_listing(date).inputs, raw_dir(date)))
+    value = digest(file_manifest(partition_listing(date).inputs, raw_dir(date), fresh))
     _DAY_DIGESTS[key] = (now, value)
     return value
 
@@ -305,12 +306,20 @@ def read_json(path) -> dict | None:
 
 
 def _made_from(path, key: str, current) -> bool:
-    """Whether the JSON output at ``path`` records ``key`` equal to ``current`` (a callable, called
-    only when needed). Outputs written before inputs were recorded (no ``key``) count as current."""
+    """Whether the JSON output at ``path`` records ``key`` equal to ``current`` (a callable taking
+    ``fresh``, called only when needed). Outputs written before inputs were recorded (no ``key``)
+    count as current."""
     data = read_json(path)
     if data is None:
         return False
-    return key not in data or data[key] == current()
+    return key not in data or _still(data[key], current)
+
+
+def _still(recorded, current) -> bool:
+    """Whether ``recorded`` equals ``current()`` (a manifest or digest of inputs). The answer from
+    a listing kept for two seconds may predate objects rewritten since (the run that wrote
+    ``recorded`` listed afresh): only a fresh listing may say no."""
+    return recorded == current(False) or recorded == current(True)
 
 
 class LearnShardSites(luigi.Task):
@@ -358,13 +367,13 @@ class LearnSiteProfiles(luigi.Task):
 
     def complete(self):
         """Written, from the day's files as they are now (a changed day is learnt again)."""
-        return self.output().exists() and _made_from(self.output().path, "inputs", lambda: day_digest(self.date))
+        return self.output().exists() and _made_from(self.output().path, "inputs", lambda fresh: day_digest(self.date, fresh))
 
     def run(self):
         with partition_lock(self.date, exclusive=False):
             if self.complete():  # another run of this day wrote it meanwhile
                 return
-            made_from = day_digest(self.date)
+            made_from = day_digest(self.date, fresh=True)  # as the shards it reads listed them
             cfg = decruft().clean_config()
             learner = ProfileLearner(max_words=cfg.site_max_words)
             for target in self.input():
@@ -399,15 +408,15 @@ def shard_outputs(folder: Path, index: int, output_format: str) -> dict[str, lui
 
 def shard_complete(out: dict[str, luigi.LocalTarget], files, base: Path, profile_inputs=None) -> bool:
     """Every one of a shard's outputs written, from ``files`` as they are now and, with
-    ``profile_inputs`` (a callable: the day's digest now), from the site profile of the day as it is."""
+    ``profile_inputs`` (a callable taking ``fresh``: the day's digest now), from the site profile of the day as it is."""
     if not all(t.exists() for t in out.values()):
         return False
     stats = read_json(out["stats"].path)
     if stats is None:
         return False
-    if "input_files" in stats and stats["input_files"] != file_manifest(files, base):
+    if "input_files" in stats and not _still(stats["input_files"], lambda fresh: file_manifest(files, base, fresh)):
         return False
-    if profile_inputs is not None and "profile_inputs" in stats and stats["profile_inputs"] != profile_inputs():
+    if profile_inputs is not None and "profile_inputs" in stats and not _still(stats["profile_inputs"], profile_inputs):
         return False
     return True
 
@@ -435,7 +444,7 @@ class CleanShard(luigi.Task):
         """Every output written, from these files as they are now and (with site profiles) from
         the day as it is now: after a change of the day's inputs, a shard is cleaned again."""
         return shard_complete(self.output(), self.files, raw_dir(self.date),
-                              (lambda: day_digest(self.date)) if decruft().site_profiles else None)
+                              (lambda fresh: day_digest(self.date, fresh)) if decruft().site_profiles else None)
 
     def run(self):
         with partition_lock(self.date, exclusive=False):

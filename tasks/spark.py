@@ -160,7 +160,7 @@ def clean_shard(job: SparkJob, index: int, profile: dict | None) -> dict:
         base = storage.location(job.base)
         out = shard_outputs(storage.location(job.out), index, job.output_format)
         profile_inputs = profile.get("inputs") if profile else None
-        if shard_complete(out, files, base, (lambda: profile_inputs) if profile_inputs else None):
+        if shard_complete(out, files, base, (lambda fresh: profile_inputs) if profile_inputs else None):
             return {"shard": index, "written": False, **(read_json(out["stats"].path) or {})}
         extra = {"shard": index, "files": len(files), "input_files": file_manifest(files, base)}  # before reading
         profiles = None
@@ -275,7 +275,7 @@ class SparkCleanPartition(PySparkTask, CleanPartition):
                 cwd=os.getcwd(), base=str(raw_dir(self.date)), out=str(clean_dir(self.date)),
                 cfg=cfg.clean_config(), output_format=cfg.output_format, timeout=cfg.document_timeout,
                 shards=[(s.index, list(s.files)) for s in shards], todo=todo, site_profiles=cfg.site_profiles,
-                profile=profile, profile_inputs=day_digest(self.date) if cfg.site_profiles else None)
+                profile=profile, profile_inputs=day_digest(self.date, fresh=True) if cfg.site_profiles else None)
             self.set_status_message(f"{len(todo)} of {len(shards)} shards on Spark ({self.master})")
             PySparkTask.run(self)
         CleanPartition._finish(self)

@@ -288,16 +288,21 @@ def list_files(folder: RemotePath) -> list[RemotePath]:
 _LISTED: dict[str, tuple[float, dict[str, RemoteStat]]] = {}
 
 
-def stats_under(folder: RemotePath, max_age: float = 2.0) -> dict[str, RemoteStat]:
+# How long a listing of inputs is reused by the completeness checks of one scheduling pass.
+LISTING_MAX_AGE = 2.0
+
+
+def stats_under(folder: RemotePath, max_age: float | None = None) -> dict[str, RemoteStat]:
     """``{url: (size, mtime_ns)}`` of every object under ``folder``, in one listing.
 
     Every shard's ``complete()`` asks for its files' manifest, several times per scheduling
-    pass: a listing is reused for ``max_age`` seconds (as ``tasks.clean.day_digest`` is), so a
-    day of many shards is listed once per pass, not once per shard.
+    pass: a listing is reused for ``max_age`` seconds (default ``LISTING_MAX_AGE``, as
+    ``tasks.clean.day_digest`` is), so a day of many shards is listed once per pass, not once
+    per shard.
     """
     now = time.monotonic()
     hit = _LISTED.get(folder.url)
-    if hit is not None and now - hit[0] < max_age:
+    if hit is not None and now - hit[0] < (LISTING_MAX_AGE if max_age is None else max_age):
         return hit[1]
     found = {str(p): p.stat() for p in list_files(folder)}
     _LISTED[folder.url] = (now, found)

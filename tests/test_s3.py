@@ -6,6 +6,7 @@ moto's server or s3fs is not installed (``pip install -c constraints.txt -e '.[t
 """
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import os
@@ -369,3 +370,30 @@ def test_readme_object_storage_commands_run_as_written(aws_env, tmp_path):
     assert summary["output_format"] == "jsonl" and summary["cleaned"] == 13
     names = keys(aws_env, f"clean/{DATE}")
     assert "part-00000.jsonl" in names and not [n for n in names if n.endswith(".jsonl.gz")]
+
+
+def test_a_listing_older_than_the_objects_is_not_what_the_outputs_record(aws_env, luigi_cfg, tmp_path, monkeypatch):
+    """A listing kept from before the inputs were rewritten (the same keys, new times) must not
+    make a shard that has just cleaned them look incomplete, nor be recorded as what the site
+    profile and shards were made from: only a fresh listing says no, and outputs record a fresh one."""
+    import tasks.clean
+    import tasks.storage
+
+    monkeypatch.setattr(tasks.storage, "LISTING_MAX_AGE", 1e9)  # the worst case: kept all run long
+    raw = tmp_path / "raw"
+    make_day(raw / DATE)
+    upload_tree(aws_env, raw, "raw")
+    luigi_cfg.set("decruft", "raw_root", f"s3://{BUCKET}/raw")
+    tasks.clean.day_digest(dt.date.fromisoformat(DATE))  # listed and fingerprinted now
+    luigi_cfg.remove_option("decruft", "raw_root")
+    time.sleep(1.1)  # S3 times are in seconds
+    upload_tree(aws_env, raw, "raw")
+    ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean")
+    assert ok and ran.count("CleanShard") == 4 and ran[-1] == "CleanPartition"
+    records, _, summary, _ = s3_partition(aws_env, f"clean/{DATE}")
+    assert len(records) == summary["cleaned"] == 11
+    monkeypatch.setattr(tasks.storage, "LISTING_MAX_AGE", 0.0)  # every check lists afresh
+    for key in (f"clean/{DATE}/part-00001.jsonl", f"clean/{DATE}/_SUCCESS.json"):  # as a kill leaves it
+        aws_env.delete_object(Bucket=BUCKET, Key=key)
+    ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean")
+    assert ok and ran == ["CleanShard", "CleanPartition"]  # the profile and the other shards stand
