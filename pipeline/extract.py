@@ -163,7 +163,7 @@ def candidate_text(html: str, tree: HtmlElement, mode: str = "dflt_c") -> tuple[
 
 @dataclass(frozen=True)
 class HtmlModel:
-    booster: Any  # lightgbm.Booster
+    booster: Any  # pipeline.lgbm.Booster (or a lightgbm.Booster in training)
     tau: tuple[float, float]  # thresholds for blocks trafilatura kept / left out
     candidate: str  # the CANDIDATE_MODES entry the model was trained with
 
@@ -171,22 +171,20 @@ class HtmlModel:
 @lru_cache(maxsize=4)
 def html_model(path: str | None = None) -> HtmlModel | None:
     """The HTML block model at ``path`` (default: the shipped one), or None when the model file
-    or LightGBM is missing (then trafilatura's text is the answer)."""
+    is missing (then trafilatura's text is the answer)."""
     model_path = Path(path) if path else HTML_MODEL_PATH
     meta_path = model_path.with_suffix("").with_suffix(".json")
     if not model_path.is_file() or not meta_path.is_file():
         return None
-    try:
-        import lightgbm
-    except ImportError:  # pragma: no cover - lightgbm is a dependency
-        return None
+    from .lgbm import Booster
+
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if tuple(meta.get("features", ())) != html_blocks.FEATURE_NAMES:
         raise ValueError(f"{model_path}: the model's features differ from pipeline.html_blocks' (retrain: make train-html)")
     candidate = meta.get("candidate", "dflt_c")
     if candidate not in CANDIDATE_MODES:
         raise ValueError(f"{model_path}: unknown candidate mode {candidate!r} (retrain: make train-html)")
-    booster = lightgbm.Booster(model_str=model_path.read_text(encoding="utf-8"))
+    booster = Booster(model_path.read_text(encoding="utf-8"))
     tau = meta["tau"]
     taus = (float(tau[0]), float(tau[1])) if isinstance(tau, list) else (float(tau), float(tau))
     return HtmlModel(booster, taus, candidate)

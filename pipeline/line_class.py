@@ -153,7 +153,7 @@ def line_features(lines: list[str], groups: list[int] | None = None) -> np.ndarr
 @lru_cache(maxsize=4)
 def load_model(path: str | None = None) -> dict | None:
     """The line class model at ``path`` (default: the shipped one), or None when there is none:
-    ``{"booster": lightgbm.Booster, "tau": {"heading": t, "list_item": t}, ...}``."""
+    ``{"booster": pipeline.lgbm.Booster, "tau": {"heading": t, "list_item": t}, ...}``."""
     model_path = Path(path) if path else MODEL_PATH
     if not model_path.is_file():
         return None
@@ -161,9 +161,9 @@ def load_model(path: str | None = None) -> dict | None:
     if tuple(meta.get("features", ())) != FEATURE_NAMES:
         raise ValueError(f"{model_path}: the model's features differ from pipeline.line_class' "
                          "(retrain: make train-class)")
-    import lightgbm
+    from .lgbm import Booster
 
-    meta["booster"] = lightgbm.Booster(model_str=meta["lightgbm"])
+    meta["booster"] = Booster(meta["lightgbm"])
     return meta
 
 

@@ -343,6 +343,21 @@ def test_help_loads_neither_luigi_nor_trafilatura():
     assert res.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_cleaning_text_loads_no_html_or_training_stack(tmp_path: Path):
+    """``decruft clean`` of a text file needs neither Luigi, trafilatura, BeautifulSoup, lxml nor
+    the lightgbm Python package (SciPy): the line model is run through LightGBM's library."""
+    (tmp_path / "a.txt").write_text("Share this article\n" + BODY + "\nRead more\n", encoding="utf-8")
+    code = ("import sys\nfrom tasks.cli import main\n"
+            "code = main(['clean', 'a.txt', '-o', 'out.jsonl'])\n"
+            "print(code, sorted(m for m in ('luigi', 'trafilatura', 'bs4', 'lxml', 'lightgbm', 'scipy', 'justext')"
+            " if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "0 []"
+    rec = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert BODY.split(".")[0] in rec["text"] and "Share this article" not in rec["text"]
+
+
 def test_config_says_where_each_value_comes_from(tmp_path: Path):
     (tmp_path / "luigi.cfg").write_text("[decruft]\nraw_root = from-cwd\nclean_root = from-cwd\nno_such = 1\n"
                                         "[retcode]\ntask_failed = 31\n", encoding="utf-8")
