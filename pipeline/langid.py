@@ -24,6 +24,7 @@ import random
 import re
 import threading
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 from langdetect import detector_factory
@@ -68,17 +69,16 @@ class Profiles:
             with open(os.path.join(directory, name), encoding="utf-8") as fh:
                 profiles.append(json.load(fh))
         self.langs: tuple[str, ...] = tuple(p["name"] for p in profiles)
-        index: dict[str, int] = {}
-        for p in profiles:
-            for word in p["freq"]:
-                if 1 <= len(word) <= 3:
-                    index.setdefault(word, len(index))
+        # n-grams numbered in order of first appearance, profile by profile
+        grams = [[w for w in p["freq"] if 1 <= len(w) <= 3] for p in profiles]
+        index = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(grams)))}
         matrix = np.zeros((len(index), len(profiles)), dtype=np.float64)
-        for k, p in enumerate(profiles):
-            n_words = p["n_words"]
-            for word, count in p["freq"].items():
-                if 1 <= len(word) <= 3:
-                    matrix[index[word], k] = count / n_words[len(word) - 1]
+        for k, (p, words) in enumerate(zip(profiles, grams)):
+            rows = np.fromiter(map(index.__getitem__, words), dtype=np.intp, count=len(words))
+            lengths = np.fromiter(map(len, words), dtype=np.intp, count=len(words))
+            counts = np.fromiter(map(p["freq"].__getitem__, words), dtype=np.float64, count=len(words))
+            # P(gram | lang) = count / number of n-grams of its length (float64, as before)
+            matrix[rows, k] = counts / np.asarray(p["n_words"], dtype=np.float64)[lengths - 1]
         self.index = index
         self.matrix = matrix
         self._log: np.ndarray | None = None

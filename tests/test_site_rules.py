@@ -172,6 +172,9 @@ def test_decruft_rules_check_runs_site_rules(tmp_path, capsys):
 
 def test_builtin_site_files_load_and_apply():
     assert sorted(p.name for p in SITES_DIR.glob("*.toml")) == ["nytimes.com.toml"]
+    # loading trusts the built-in selectors' HTML examples (start-up time): they are checked here
+    for path in SITES_DIR.glob("*.toml"):
+        assert parse_site_file(path, check_html=True) == parse_site_file(path, check_html=False)
     book = load_site_rules()
     assert book.for_document("https://cooking.nytimes.com/recipes/1", "x").host == "nytimes.com"
     rec = pipeline.clean_text(dump("Continue reading the main story", "Advertisement", "Supported by"),
