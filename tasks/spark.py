@@ -162,7 +162,7 @@ def clean_shard(job: SparkJob, index: int, profile: dict | None) -> dict:
         profile_inputs = profile.get("inputs") if profile else None
         if shard_complete(out, files, base, (lambda fresh: profile_inputs) if profile_inputs else None):
             return {"shard": index, "written": False, **(read_json(out["stats"].path) or {})}
-        extra = {"shard": index, "files": len(files), "input_files": file_manifest(files, base)}  # before reading
+        extra = {"shard": index, "files": len(files), "input_files": file_manifest(files, base, fresh=True)}  # before reading
         profiles = None
         if profile is not None:
             profiles = SiteProfiles(profile)
