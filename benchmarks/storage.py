@@ -95,6 +95,12 @@ def run(root: Path, env: dict, *settings: str) -> float:
     return elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def empty_prefix(client, prefix: str) -> None:
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
         objs = [{"Key": o["Key"]} for o in page.get("Contents", [])]
@@ -151,14 +157,18 @@ def main() -> int:
                 client.upload_file(str(path), BUCKET, f"raw/{path.relative_to(root / 'raw').as_posix()}")
             env = dict(os.environ, PYTHONPATH=str(REPO))
             env_s3 = dict(env, **s3_env)
-            local, remote = [], []
+            local, remote, served = [], [], []
             for n in range(args.rounds):
                 shutil.rmtree(root / "clean", ignore_errors=True)
                 local.append(args.docs / run(root, env))
                 empty_prefix(client, "clean/")
-                remote.append(args.docs / run(root, env_s3, "--decruft-raw-root", f"s3://{BUCKET}/raw",
-                                              "--decruft-clean-root", f"s3://{BUCKET}/clean"))
-                print(f"  round {n + 1}: local {local[-1]:.1f} docs/s, s3 {remote[-1]:.1f} docs/s", flush=True)
+                before = cpu_seconds(proc.pid)
+                seconds = run(root, env_s3, "--decruft-raw-root", f"s3://{BUCKET}/raw",
+                              "--decruft-clean-root", f"s3://{BUCKET}/clean")
+                remote.append(args.docs / seconds)
+                served.append((cpu_seconds(proc.pid) - before) / seconds)
+                print(f"  round {n + 1}: local {local[-1]:.1f} docs/s, s3 {remote[-1]:.1f} docs/s "
+                      f"(the S3 server kept {served[-1]:.2f} cores busy)", flush=True)
             same = s3_records(client, f"clean/{DATE}") == local_records(root / "clean" / DATE)
         finally:
             proc.terminate()
@@ -167,6 +177,8 @@ def main() -> int:
     ratio = s3 / lo
     print(f"storage  CleanPartition s3 -> s3 {s3:.1f} docs/s vs local disk {lo:.1f} docs/s: "
           f"{ratio:.2f}x (target >= 0.7: {'met' if ratio >= 0.7 else 'NOT met'})")
+    print(f"         the S3 server on the same machine kept {statistics.median(served):.2f} of its "
+          f"{os.cpu_count()} cores busy during the S3 runs (a real store does not)")
     print(f"         same ids and texts in both partitions: {'yes' if same else 'NO'}")
     # one worker keeps about 1.05 cores busy (README "Speed"): its parent writes while the child cleans
     per_core = lo / 1.05

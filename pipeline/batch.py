@@ -297,6 +297,12 @@ def clean_files(paths: Iterable[Path], base: Path | None, cfg: CleanConfig, stat
             yield doc
 
 
+def read_for_sites(name: str) -> bool:
+    """Whether the site-profile pass reads a file of this name: web archives and HTML files hold
+    only HTML pages, which it leaves out, so they are not read (nor fetched) twice."""
+    return input_format(name) not in ("warc", "html")
+
+
 def learn_site_counts(paths: Iterable[Path], base: Path | None, cfg: CleanConfig,
                       learner: ProfileLearner | None = None) -> ProfileLearner:
     """One streaming pass over plain-text documents: per site, how many documents hold each line.
@@ -305,7 +311,7 @@ def learn_site_counts(paths: Iterable[Path], base: Path | None, cfg: CleanConfig
     """
     learner = learner or ProfileLearner(max_words=cfg.site_max_words)
     for path in paths:
-        if input_format(path.name) == "warc":  # web archives hold only HTML pages: not read twice
+        if not read_for_sites(path.name):
             continue
         for doc in iter_file_documents(path, base, cfg):
             if doc.rejected or doc.skipped or doc.kind != "text":

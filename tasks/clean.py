@@ -35,7 +35,8 @@ from pathlib import Path
 
 import luigi
 
-from pipeline.batch import BatchStats, Listing, Tally, clean_units, learn_site_counts, list_inputs, relative_id
+from pipeline.batch import (BatchStats, Listing, Tally, clean_units, learn_site_counts, list_inputs, read_for_sites,
+                            relative_id)
 from pipeline.clean import version_info, warm_up
 from pipeline.config import CleanConfig
 from pipeline.report import PartitionScan, write_report
@@ -104,19 +105,26 @@ def write_batch(paths, base, out: dict[str, luigi.target.FileSystemTarget], extr
     timeout = decruft().document_timeout if timeout is None else timeout
     if output_format in ("txt-dir", "markdown") and storage.is_remote(storage.location(out["records"].path)):
         raise storage.StorageError(TXT_DIR_REMOTE)
-    with storage.staged_inputs(paths, base) as staged:  # remote inputs: local copies meanwhile
-        return _write_batch(staged, out, extra, ids, profiles, task, cfg, output_format, timeout)
-
-
-def _write_batch(staged: storage.Staged, out, extra: dict, ids: UniqueIds | None, profiles: SiteProfiles | None,
-                 task: luigi.Task | None, cfg: CleanConfig, output_format: str, timeout: float) -> BatchStats:
-    paths, base = staged.paths, staged.base
     version = version_info(cfg)
     stats = BatchStats()
-    if timeout > 0:
-        outcomes = shared_cleaner(cfg, profiles, timeout).outcomes(paths, base, version, staged.sources)
-    else:
-        outcomes = clean_units(paths, base, cfg, version, profiles, sources=staged.sources)
+
+    def outcomes():  # (files before, outcome); remote inputs: a group of objects at a time, the next fetched meanwhile
+        before = 0
+        for staged in storage.staged_chunks(paths, base):
+            if timeout > 0:
+                done = shared_cleaner(cfg, profiles, timeout).outcomes(staged.paths, staged.base, version,
+                                                                       staged.sources)
+            else:
+                done = clean_units(staged.paths, staged.base, cfg, version, profiles, sources=staged.sources)
+            yield from ((before, outcome) for outcome in done)
+            before += len(staged.paths)
+
+    with contextlib.closing(outcomes()) as cleaned:
+        return _write_batch(cleaned, len(paths), out, extra, ids, stats, version, task, output_format)
+
+
+def _write_batch(outcomes, files: int, out, extra: dict, ids: UniqueIds | None, stats: BatchStats, version: dict,
+                 task: luigi.Task | None, output_format: str) -> BatchStats:
     # Records in luigi.cfg's output_format. Binary formats cannot go through target.open("w"), and
     # target.temporary_path() refuses to replace a records file left by a shard whose other
     # outputs are missing (a rerun after a kill): the writer itself writes a hidden temporary
@@ -126,10 +134,10 @@ def _write_batch(staged: storage.Staged, out, extra: dict, ids: UniqueIds | None
     scan = PartitionScan(part_files=1, keep_docs=False) if "scan" in out else None
     with storage.local_output(out["records"].path) as records_path, out["rejects"].open("w") as rejects, \
             open_writer(writer_format(output_format), records_path) as records:
-        for n, done in enumerate(outcomes, 1):
+        for n, (before, done) in enumerate(outcomes, 1):
             stats.count(done.tally)
             if task is not None and n % 50 == 0:
-                task.set_progress_percentage(round(100 * done.position[0] / max(1, len(paths))))
+                task.set_progress_percentage(round(100 * (before + done.position[0]) / max(1, files)))
                 task.set_status_message(f"{stats.cleaned} cleaned, {stats.rejected} rejected so far")
             if done.tally.skipped:
                 continue
@@ -153,6 +161,15 @@ def _write_batch(staged: storage.Staged, out, extra: dict, ids: UniqueIds | None
     with out["stats"].open("w") as fh:
         json.dump(dict(extra, **stats.as_dict(), version=version), fh, ensure_ascii=False, indent=1)
     return stats
+
+
+def site_counts(paths, base, cfg: CleanConfig) -> ProfileLearner:
+    """``learn_site_counts`` over a shard's files, objects fetched a group at a time (``staged_chunks``)."""
+    learner = ProfileLearner(max_words=cfg.site_max_words)
+    read = [p for p in map(storage.location, paths) if read_for_sites(p.name)]
+    for staged in storage.staged_chunks(read, base, keep=True):  # copies left for the cleaning pass
+        learn_site_counts(staged.paths, staged.base, cfg, learner)
+    return learner
 
 
 def format_of(path) -> str | None:
@@ -224,7 +241,7 @@ def partition_listing(date: dt.date) -> Listing:
     symbolic links outside ``raw_root``, dangling links, …; luigi.cfg ``follow_symlinks``)."""
     raw = raw_dir(date)
     if storage.is_remote(raw):
-        return Listing(storage.list_files(raw), [])
+        return Listing(storage.list_files(raw, max_age=storage.LISTING_MAX_AGE), [])
     if not raw.is_dir():
         return Listing([], [])
     return list_inputs(Path(decruft().raw_root), raw, decruft().follow_symlinks)
@@ -260,10 +277,13 @@ def file_manifest(paths, base: Path, fresh: bool = False) -> list[dict]:
 def _remote_manifest(paths, base: storage.RemotePath, fresh: bool) -> list[dict]:
     """``file_manifest`` of objects under ``base``: sizes and times from one listing (an object
     gone since it was listed: size and time None, as for a missing local file)."""
-    listed = storage.stats_under(base, max_age=0.0 if fresh else None)
+    paths = [storage.location(p) for p in paths]
+    names = [p.relative_to(base) for p in paths]
+    # a shard's files are consecutive names: one listing of their common prefix, not of the day
+    prefix = os.path.commonprefix(names) if names else ""
+    listed = storage.stats_under(base, max_age=0.0 if fresh else None, prefix=prefix) if paths else {}
     found = []
     for p in paths:
-        p = storage.location(p)
         size, mtime = listed.get(str(p), (None, None))
         found.append({"name": p.relative_to(base), "size": size, "mtime_ns": mtime})
     return found
@@ -348,8 +368,7 @@ class LearnShardSites(luigi.Task):
                 return
             made_from = self.inputs_digest(fresh=True)  # before reading: a change while reading shows next time
             cfg = decruft().clean_config()
-            with storage.staged_inputs(self.files, raw_dir(self.date)) as staged:
-                learner = learn_site_counts(staged.paths, staged.base, cfg)
+            learner = site_counts(self.files, raw_dir(self.date), cfg)
             write_json(self.output(), dict(learner.state(), inputs=made_from))
 
 

@@ -38,12 +38,11 @@ import luigi
 from luigi import configuration
 from luigi.contrib.spark import PySparkTask
 
-from pipeline.batch import learn_site_counts
 from pipeline.config import CleanConfig
 from pipeline.site_profile import ProfileLearner, SiteProfiles
 
 from .clean import (CleanPartition, CleanShard, LearnSiteProfiles, clean_dir, day_digest, file_manifest,
-                    partition_listing, raw_dir, read_json, shard_complete, shard_outputs, write_batch)
+                    partition_listing, raw_dir, read_json, shard_complete, shard_outputs, site_counts, write_batch)
 from . import storage
 from .config import decruft
 
@@ -138,8 +137,7 @@ def count_sites(job: SparkJob, index: int) -> dict:
     """Map: per site, how many of shard ``index``'s documents hold each line (``ProfileLearner.state``)."""
     with _in_folder(job.cwd):
         files = dict(job.shards)[index]
-        with storage.staged_inputs(files, job.base) as staged:  # objects are fetched first, as LearnShardSites does
-            return learn_site_counts(staged.paths, staged.base, job.cfg).state()
+        return site_counts(files, job.base, job.cfg).state()  # as LearnShardSites counts
 
 
 def add_site_counts(max_words: int):

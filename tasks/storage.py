@@ -21,17 +21,22 @@ Object storage has no rename, so outputs there keep their contract by other mean
   (one central scheduler gives each task to one worker), not by the store.
 
 Inputs on object storage are listed with their sizes and modification times in one listing,
-and copied to a local temporary folder for the length of a shard (readers, the cleaning child
-and its time limit work on local files); records name the original URL as their source.
+and copied to a local temporary folder a group of objects at a time, the next group fetched
+while one is read (readers, the cleaning child and its time limit work on local files); the
+site-profile pass leaves its copies for the cleaning pass, so each object is fetched once.
+Records name the original URL as their source.
 
 Credentials and endpoints come from where the SDK looks for them (for S3: the environment,
 ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3``, ``~/.aws/config``, instance roles), never from
-luigi.cfg. Listings are never cached: another worker's objects are seen at once.
+luigi.cfg. A listing is reused for two seconds at most (``LISTING_MAX_AGE``: the completeness
+checks of one scheduling pass ask many times); what outputs record as their inputs comes from a
+fresh one, of the shard's own range of names where the store lists by prefix.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -261,52 +266,61 @@ def _hidden(relative: str) -> bool:
     return any(part.startswith((".", "_")) for part in relative.split("/"))
 
 
-def list_files(folder: RemotePath) -> list[RemotePath]:
-    """Every object under ``folder``, sorted, with its size and time (one listing). Names with a
-    part starting with ``.`` or ``_`` are not inputs (markers such as ``_READY``), as on disk;
-    folder markers (keys ending in ``/``) neither. Object stores have no links or devices:
-    nothing is rejected unread."""
-    fs = folder.fs
-    try:
-        found = fs.find(folder.key, detail=True)
-    except FileNotFoundError:
-        return []
-    files = []
-    for key, info in found.items():
-        if info.get("type", "file") != "file" or key.endswith("/"):
-            continue
-        path = RemotePath(fs.unstrip_protocol(key), info)
-        try:
-            relative = path.relative_to(folder)
-        except ValueError:
-            continue
-        if not _hidden(relative):
-            files.append(path)
-    return sorted(files)
-
-
-_LISTED: dict[str, tuple[float, dict[str, RemoteStat]]] = {}
-
+_LISTED: dict[tuple[str, str], tuple[float, list["RemotePath"], dict[str, RemoteStat]]] = {}
 
 # How long a listing of inputs is reused by the completeness checks of one scheduling pass.
 LISTING_MAX_AGE = 2.0
 
 
-def stats_under(folder: RemotePath, max_age: float | None = None) -> dict[str, RemoteStat]:
-    """``{url: (size, mtime_ns)}`` of every object under ``folder``, in one listing.
+def _listing(folder: RemotePath, max_age: float, prefix: str):
+    key = (folder.url, prefix)
+    now = time.monotonic()
+    hit = _LISTED.get(key)
+    if hit is not None and now - hit[0] < max_age:
+        return hit
+    fs = folder.fs
+    try:
+        try:  # s3fs and gcsfs list only the keys that start with the prefix
+            found = fs.find(folder.key, detail=True, prefix=prefix) if prefix else fs.find(folder.key, detail=True)
+        except TypeError:  # a file system whose find takes no prefix: all of it, filtered below
+            found = fs.find(folder.key, detail=True)
+    except FileNotFoundError:
+        found = {}
+    files = []
+    for name, info in found.items():
+        if info.get("type", "file") != "file" or name.endswith("/"):
+            continue
+        path = RemotePath(fs.unstrip_protocol(name), info)
+        try:
+            relative = path.relative_to(folder)
+        except ValueError:
+            continue
+        if relative.startswith(prefix) and not _hidden(relative):
+            files.append(path)
+    files.sort()
+    _LISTED[key] = hit = (now, files, {str(p): p.stat() for p in files})
+    return hit
+
+
+def list_files(folder: RemotePath, max_age: float = 0.0, prefix: str = "") -> list[RemotePath]:
+    """Every object under ``folder`` (whose name there starts with ``prefix``), sorted, with its
+    size and time, in one listing, or the same answer given up to ``max_age`` seconds ago.
+    Names with a part starting with ``.`` or ``_`` are not inputs (markers such as ``_READY``),
+    as on disk; folder markers (keys ending in ``/``) neither. Object stores have no links or
+    devices: nothing is rejected unread."""
+    return list(_listing(folder, max_age, prefix)[1])
+
+
+def stats_under(folder: RemotePath, max_age: float | None = None, prefix: str = "") -> dict[str, RemoteStat]:
+    """``{url: (size, mtime_ns)}`` of every object under ``folder`` (whose name there starts with
+    ``prefix``), in one listing.
 
     Every shard's ``complete()`` asks for its files' manifest, several times per scheduling
     pass: a listing is reused for ``max_age`` seconds (default ``LISTING_MAX_AGE``, as
     ``tasks.clean.day_digest`` is), so a day of many shards is listed once per pass, not once
     per shard.
     """
-    now = time.monotonic()
-    hit = _LISTED.get(folder.url)
-    if hit is not None and now - hit[0] < (LISTING_MAX_AGE if max_age is None else max_age):
-        return hit[1]
-    found = {str(p): p.stat() for p in list_files(folder)}
-    _LISTED[folder.url] = (now, found)
-    return found
+    return _listing(folder, LISTING_MAX_AGE if max_age is None else max_age, prefix)[2]
 
 
 # ----------------------------------------------------------------------------------- reading, writing
@@ -391,19 +405,136 @@ def staged_inputs(paths: list, base) -> Iterator[Staged]:
     if not any(is_remote(p) for p in locs):
         yield Staged(locs, None if base is None else location(base), None)
         return
-    base = location(base) if base is not None else None
     with tempfile.TemporaryDirectory(prefix="decruft-stage-") as tmp:
-        root = Path(tmp) / (base.name if base is not None and base.name else "in")
-        local: list[Path] = []
-        for n, p in enumerate(locs):
-            try:
-                relative = p.relative_to(base) if base is not None else f"{n}/{p.name}"
-            except ValueError:
-                relative = f"{n}/{p.name}"
-            local.append(root / relative)
-            local[-1].parent.mkdir(parents=True, exist_ok=True)
-        _fetch(locs, local)
-        yield Staged(local, root, [str(p) for p in locs])
+        yield _stage(locs, base, Path(tmp), 0)
+
+
+STAGE_FILES = 32  # objects fetched together by staged_chunks (one such group is read while the next is fetched)
+KEEP_BYTES = 512 * 2**20  # copies the site-profile pass leaves for the cleaning pass, per machine and user
+KEEP_SECONDS = 3600  # a copy nobody took by then is removed
+
+
+def staged_chunks(paths: list, base, size: int | None = None, keep: bool = False) -> Iterator[Staged]:
+    """``staged_inputs`` for a whole shard, in groups of ``size`` objects, in order: while the
+    caller reads one group, the next is fetched in a background thread, so the cleaning does
+    not wait for the store (with one small object per document, fetching the shard first
+    left the cleaning idle for a GET per document). Each group's copies are removed once the
+    caller asks for the next. Local paths come back as one group, as they are.
+
+    The site-profile pass reads every object that the cleaning pass reads again: with ``keep``
+    its copies are left in a folder of this machine's temporary space (``KEEP_BYTES`` at most),
+    under a name made of the object's URL, size, time and ETag as listed, and a later
+    ``staged_chunks`` of the same objects, unchanged, takes them instead of fetching again
+    (one GET per object, not two). A rewritten object has another name: it is fetched anew.
+    """
+    locs = [location(p) for p in paths]
+    if not any(is_remote(p) for p in locs):
+        yield Staged(locs, None if base is None else location(base), None)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = size or STAGE_FILES
+    groups = [range(i, min(len(locs), i + size)) for i in range(0, len(locs), size)]
+    kept = _Kept(locs, base, keep)
+    with tempfile.TemporaryDirectory(prefix="decruft-stage-") as tmp, \
+            ThreadPoolExecutor(1, thread_name_prefix="decruft-fetch") as pool:
+        fetch = lambda g: _stage([locs[i] for i in g], base, Path(tmp) / str(g.start), g.start, kept)  # noqa: E731
+        ahead = pool.submit(fetch, groups[0])
+        for n in range(len(groups)):
+            staged = ahead.result()
+            if n + 1 < len(groups):
+                ahead = pool.submit(fetch, groups[n + 1])
+            yield staged
+            shutil.rmtree(staged.base.parent, ignore_errors=True)
+
+
+class _Kept:
+    """Copies of objects kept between the two passes over a shard (``staged_chunks``)."""
+
+    def __init__(self, locs: list, base, keep: bool):
+        self.folder = Path(tempfile.gettempdir()) / f"decruft-kept-{os.getuid()}"
+        self.keep, self.names, self.present, self.room = keep, {}, {}, 0
+        remote = location(base) if base is not None else None
+        if not isinstance(remote, RemotePath) or not (self.folder.is_dir() or keep):
+            return  # nothing kept to take, or objects outside one folder: fetched as they come
+        names = [p.relative_to(remote) for p in locs if isinstance(p, RemotePath) and _under(p, remote)]
+        listed = _listing(remote, LISTING_MAX_AGE, os.path.commonprefix(names) if names else "")[1]
+        for p in listed:
+            info = p.info()
+            tag = info.get("ETag") or info.get("etag") or info.get("md5Hash") or ""
+            version = f"{info.get('size')}\0{_mtime_ns(info)}\0{tag}"
+            self.names[p.url] = f"{_hash(p.url)}.{_hash(version)}"  # object.version
+        self.folder.mkdir(mode=0o700, exist_ok=True)
+        used, now = 0, time.time()
+        for entry in os.scandir(self.folder):
+            with contextlib.suppress(OSError):
+                st = entry.stat()
+                if now - st.st_mtime > KEEP_SECONDS:
+                    os.unlink(entry.path)
+                    continue
+                used += st.st_size
+                self.present[entry.name.split(".")[0]] = entry.name
+        self.room = KEEP_BYTES - used
+
+    def take(self, remote: RemotePath, local: Path) -> bool:
+        """Move a kept copy of ``remote`` (as listed) to ``local``; False when there is none."""
+        name = self.names.get(remote.url)
+        have = self.present.pop(name.split(".")[0], None) if name else None
+        if have is None:
+            return False
+        try:
+            if have == name:
+                os.replace(self.folder / name, local)
+                return True
+            os.unlink(self.folder / have)  # a copy of the object as it was before: stale
+        except OSError:
+            pass
+        return False
+
+    def leave(self, remote: RemotePath, local: Path) -> None:
+        """With ``keep``, leave a copy of the fetched ``local`` for the next pass, room permitting."""
+        name = self.names.get(remote.url)
+        if not self.keep or name is None:
+            return
+        with contextlib.suppress(OSError):
+            size = local.stat().st_size
+            if size <= self.room:
+                os.link(local, self.folder / name)
+                self.room -= size
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+
+
+def _under(p: RemotePath, base: RemotePath) -> bool:
+    try:
+        p.relative_to(base)
+        return True
+    except ValueError:
+        return False
+
+
+def _stage(locs: list, base, tmp: Path, first: int, kept: "_Kept | None" = None) -> Staged:
+    """``locs`` copied under ``tmp``, mirroring their names under ``base`` (``first``: the index
+    of ``locs[0]`` in its shard, for names of objects outside ``base``); ``kept``: copies left
+    by an earlier pass to take, and to leave (``staged_chunks``)."""
+    base = location(base) if base is not None else None
+    root = tmp / (base.name if base is not None and base.name else "in")
+    local: list[Path] = []
+    for n, p in enumerate(locs, first):
+        try:
+            relative = p.relative_to(base) if base is not None else f"{n}/{p.name}"
+        except ValueError:
+            relative = f"{n}/{p.name}"
+        local.append(root / relative)
+        local[-1].parent.mkdir(parents=True, exist_ok=True)
+    todo = [i for i in range(len(locs)) if kept is None or not kept.take(locs[i], local[i])]
+    _fetch([locs[i] for i in todo], [local[i] for i in todo])
+    if kept is not None:
+        for i in todo:
+            kept.leave(locs[i], local[i])
+    return Staged(local, root, [str(p) for p in locs])
 
 
 def _fetch(remote: list[RemotePath], local: list[Path]) -> None:

@@ -397,3 +397,131 @@ def test_a_listing_older_than_the_objects_is_not_what_the_outputs_record(aws_env
         aws_env.delete_object(Bucket=BUCKET, Key=key)
     ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean")
     assert ok and ran == ["CleanShard", "CleanPartition"]  # the profile and the other shards stand
+
+
+def test_a_shard_is_fetched_a_group_at_a_time_in_order(aws_env, tmp_path):
+    """staged_chunks: the objects of a shard come in groups of ``size``, in order, named as
+    staged_inputs names them (so ids are the same); a group's copies are gone when the next is
+    asked for; an object that vanished since the listing is absent (and so rejected when read)."""
+    from tasks import storage
+
+    raw = tmp_path / "raw"
+    (raw / DATE / "sub dir").mkdir(parents=True)
+    for n in range(4):
+        (raw / DATE / f"doc-{n}.txt").write_text(f"text {n}\n", encoding="utf-8")
+    (raw / DATE / "sub dir" / "last é.txt").write_text("text last\n", encoding="utf-8")
+    upload_tree(aws_env, raw, "raw")
+    base = f"s3://{BUCKET}/raw/{DATE}"
+    urls = [f"{base}/doc-{n}.txt" for n in range(4)] + [f"{base}/gone.txt", f"{base}/sub dir/last é.txt"]
+
+    with storage.staged_inputs(urls, base) as whole:
+        names = [p.relative_to(whole.base).as_posix() for p in whole.paths]
+    groups, seen = [], []
+    for staged in storage.staged_chunks(urls, base, size=4):
+        assert all(not p.exists() for p in seen)  # the group before was removed
+        assert staged.sources == urls[4 * len(groups): 4 * len(groups) + 4]
+        groups.append([(p.relative_to(staged.base).as_posix(), p.read_text() if p.exists() else None)
+                       for p in staged.paths])
+        seen = staged.paths
+    assert [len(g) for g in groups] == [4, 2]
+    assert [name for g in groups for name, _ in g] == names
+    assert [text for g in groups for _, text in g] == [f"text {n}\n" for n in range(4)] + [None, "text last\n"]
+    assert not any(p.exists() for p in seen)
+    # local paths are one group, as they are
+    local = [raw / DATE / "doc-0.txt", raw / DATE / "doc-1.txt"]
+    assert [s.paths for s in storage.staged_chunks(local, raw / DATE, size=1)] == [local]
+
+
+def test_a_partition_cleaned_group_by_group_equals_the_local_one(aws_env, luigi_cfg, tmp_path, monkeypatch):
+    """Shards larger than a fetch group (4 files per shard, groups of 2): the same records and
+    rejects as from local disk."""
+    from tasks import storage
+
+    monkeypatch.setattr(storage, "STAGE_FILES", 2)
+    raw = tmp_path / "raw"
+    make_day(raw / DATE)
+    upload_tree(aws_env, raw, "raw")
+    ok, _ = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean", shard_max_files="4")
+    assert ok
+    records, rejects, summary, _ = s3_partition(aws_env, f"clean/{DATE}")
+    ok, _ = build(str(raw), str(tmp_path / "clean"), shard_max_files="4")
+    assert ok
+    local_records, local_rejects, local_summary = local_partition(tmp_path / "clean" / DATE)
+    assert [(r["id"], r["text"]) for r in records] == [(r["id"], r["text"]) for r in local_records]
+    assert [(r["id"], r["reason"]) for r in rejects] == [(r["id"], r["reason"]) for r in local_rejects]
+    assert summary["cleaned"] == local_summary["cleaned"] == 11 and summary["shards"] == 3
+
+
+def test_a_shard_lists_its_own_names_not_the_whole_day(aws_env, monkeypatch):
+    """A shard's manifest (what it records as its inputs) comes from one listing of its files'
+    common prefix: a day of many shards is not listed once per shard (at 1,000 keys a request,
+    that would grow with shards × objects). A file system whose find takes no prefix is listed
+    whole and filtered."""
+    from tasks import storage
+    from tasks.clean import file_manifest
+
+    for name in ("a-0.txt", "a-1.txt", "b-0.txt", "b-1.txt", "b-10.txt", "c-0.txt"):
+        aws_env.put_object(Bucket=BUCKET, Key=f"raw/{DATE}/{name}", Body=name.encode() * 3)
+    base = storage.location(f"s3://{BUCKET}/raw/{DATE}")
+    fs = base.fs
+    asked = []
+    find = fs.find
+
+    def recording_find(path, **kwargs):
+        asked.append(kwargs.get("prefix", ""))
+        return find(path, **kwargs)
+
+    monkeypatch.setattr(fs, "find", recording_find)
+    shard = [base / "b-0.txt", base / "b-1.txt", base / "b-10.txt", base / "b-gone.txt"]
+    manifest = file_manifest(shard, base, fresh=True)
+    assert asked == ["b-"]
+    assert [(e["name"], e["size"]) for e in manifest] == [("b-0.txt", 21), ("b-1.txt", 21), ("b-10.txt", 24),
+                                                          ("b-gone.txt", None)]
+    asked.clear()
+    assert [e["size"] for e in file_manifest([base / "a-1.txt", base / "c-0.txt"], base, fresh=True)] == [21, 21]
+    assert asked == [""]  # no common prefix: the day
+
+    def old_find(path, detail=False, maxdepth=None):  # no prefix argument
+        asked.append("whole")
+        return find(path, detail=detail)
+
+    monkeypatch.setattr(fs, "find", old_find)
+    asked.clear()
+    assert file_manifest(shard[:2], base, fresh=True) == manifest[:2]
+    assert asked == ["whole"]
+
+
+def test_the_cleaning_pass_takes_the_copies_the_site_pass_left(aws_env, tmp_path, monkeypatch):
+    """Each object is fetched once for the two passes over a shard; one rewritten between them
+    (same size, new contents) is fetched again, never taken stale; nothing stays kept after."""
+    import tempfile
+
+    from tasks import storage
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    for n in range(5):
+        aws_env.put_object(Bucket=BUCKET, Key=f"raw/{DATE}/doc-{n}.txt", Body=f"first {n}\n".encode())
+    base = f"s3://{BUCKET}/raw/{DATE}"
+    urls = [f"{base}/doc-{n}.txt" for n in range(5)]
+    fetched = []
+    fetch = storage._fetch
+
+    def recording_fetch(remote, local):
+        fetched.extend(str(r) for r in remote)
+        return fetch(remote, local)
+
+    monkeypatch.setattr(storage, "_fetch", recording_fetch)
+
+    def read(keep: bool) -> list[str]:
+        storage._LISTED.clear()  # as after the fresh listing each pass makes of its inputs
+        return [p.read_text() for s in storage.staged_chunks(urls, base, size=2, keep=keep) for p in s.paths]
+
+    assert read(keep=True) == [f"first {n}\n" for n in range(5)] and fetched == urls
+    kept = tmp_path / "tmp" / f"decruft-kept-{os.getuid()}"
+    assert len(list(kept.iterdir())) == 5
+    aws_env.put_object(Bucket=BUCKET, Key=f"raw/{DATE}/doc-3.txt", Body=b"again 3\n")
+    fetched.clear()
+    assert read(keep=False) == ["first 0\n", "first 1\n", "first 2\n", "again 3\n", "first 4\n"]
+    assert fetched == [urls[3]]
+    assert list(kept.iterdir()) == []  # four taken, doc-3's stale copy removed
