@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATES := $(notdir $(wildcard raw/????-??-??))
 
-.PHONY: run test test-dispatch install bench-quality bench-storage bench-throughput bench-startup clean-output train train-html train-text train-quality bench-html train-class bench-markdown
+.PHONY: run test test-dispatch install bench-quality bench-storage bench-spark bench-throughput bench-startup clean-output train train-html train-text train-quality bench-html train-class bench-markdown
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ bench-html: install
 bench-storage: install
 	$(BIN)/python benchmarks/storage.py --per-file 100
 	$(BIN)/python benchmarks/storage.py
+
+bench-spark: install
+	$(BIN)/python benchmarks/spark.py --docs 10000
+	$(BIN)/python benchmarks/spark_memory.py --mb 256
 
 bench-throughput: install
 	$(BIN)/python benchmarks/throughput.py
