@@ -41,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from functools import lru_cache
@@ -465,6 +466,10 @@ class _Kept:
             version = f"{info.get('size')}\0{_mtime_ns(info)}\0{tag}"
             self.names[p.url] = f"{_hash(p.url)}.{_hash(version)}"  # object.version
         self.folder.mkdir(mode=0o700, exist_ok=True)
+        st = self.folder.lstat()
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+            self.keep, self.names = False, {}  # not ours alone: nothing taken from it, nothing left in it
+            return
         used, now = 0, time.time()
         for entry in os.scandir(self.folder):
             with contextlib.suppress(OSError):

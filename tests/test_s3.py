@@ -525,3 +525,8 @@ def test_the_cleaning_pass_takes_the_copies_the_site_pass_left(aws_env, tmp_path
     assert read(keep=False) == ["first 0\n", "first 1\n", "first 2\n", "again 3\n", "first 4\n"]
     assert fetched == [urls[3]]
     assert list(kept.iterdir()) == []  # four taken, doc-3's stale copy removed
+    # a kept folder others may write to is neither read nor written
+    kept.chmod(0o777)
+    fetched.clear()
+    assert read(keep=True)[3] == "again 3\n" and fetched == urls
+    assert list(kept.iterdir()) == []
