@@ -465,9 +465,12 @@ class _Kept:
             tag = info.get("ETag") or info.get("etag") or info.get("md5Hash") or ""
             version = f"{info.get('size')}\0{_mtime_ns(info)}\0{tag}"
             self.names[p.url] = f"{_hash(p.url)}.{_hash(version)}"  # object.version
-        self.folder.mkdir(mode=0o700, exist_ok=True)
-        st = self.folder.lstat()
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        try:
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+            st = self.folder.lstat()
+        except OSError:  # no writable temporary space: each pass fetches its own copies
+            st = None
+        if st is None or not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
             self.keep, self.names = False, {}  # not ours alone: nothing taken from it, nothing left in it
             return
         used, now = 0, time.time()
