@@ -106,7 +106,6 @@ def write_batch(paths, base, out: dict[str, luigi.target.FileSystemTarget], extr
     if output_format in ("txt-dir", "markdown") and storage.is_remote(storage.location(out["records"].path)):
         raise storage.StorageError(TXT_DIR_REMOTE)
     version = version_info(cfg)
-    stats = BatchStats()
 
     def outcomes():  # (files before, outcome); remote inputs: a group of objects at a time, the next fetched meanwhile
         before = 0
@@ -120,16 +119,17 @@ def write_batch(paths, base, out: dict[str, luigi.target.FileSystemTarget], extr
             before += len(staged.paths)
 
     with contextlib.closing(outcomes()) as cleaned:
-        return _write_batch(cleaned, len(paths), out, extra, ids, stats, version, task, output_format)
+        return _write_batch(cleaned, len(paths), out, extra, ids, version, task, output_format)
 
 
-def _write_batch(outcomes, files: int, out, extra: dict, ids: UniqueIds | None, stats: BatchStats, version: dict,
+def _write_batch(outcomes, files: int, out, extra: dict, ids: UniqueIds | None, version: dict,
                  task: luigi.Task | None, output_format: str) -> BatchStats:
     # Records in luigi.cfg's output_format. Binary formats cannot go through target.open("w"), and
     # target.temporary_path() refuses to replace a records file left by a shard whose other
     # outputs are missing (a rerun after a kill): the writer itself writes a hidden temporary
     # sibling and os.replace()s it into place on success (removed on error). On object storage
     # it writes a local file, uploaded whole once complete (storage.local_output).
+    stats = BatchStats()
     written: list[str] = []
     scan = PartitionScan(part_files=1, keep_docs=False) if "scan" in out else None
     with storage.local_output(out["records"].path) as records_path, out["rejects"].open("w") as rejects, \
@@ -278,10 +278,7 @@ def _remote_manifest(paths, base: storage.RemotePath, fresh: bool) -> list[dict]
     """``file_manifest`` of objects under ``base``: sizes and times from one listing (an object
     gone since it was listed: size and time None, as for a missing local file)."""
     paths = [storage.location(p) for p in paths]
-    names = [p.relative_to(base) for p in paths]
-    # a shard's files are consecutive names: one listing of their common prefix, not of the day
-    prefix = os.path.commonprefix(names) if names else ""
-    listed = storage.stats_under(base, max_age=0.0 if fresh else None, prefix=prefix) if paths else {}
+    listed = storage.stats_of(paths, base, max_age=0.0 if fresh else None) if paths else {}
     found = []
     for p in paths:
         size, mtime = listed.get(str(p), (None, None))

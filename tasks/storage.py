@@ -303,25 +303,35 @@ def _listing(folder: RemotePath, max_age: float, prefix: str):
     return hit
 
 
-def list_files(folder: RemotePath, max_age: float = 0.0, prefix: str = "") -> list[RemotePath]:
-    """Every object under ``folder`` (whose name there starts with ``prefix``), sorted, with its
-    size and time, in one listing, or the same answer given up to ``max_age`` seconds ago.
-    Names with a part starting with ``.`` or ``_`` are not inputs (markers such as ``_READY``),
-    as on disk; folder markers (keys ending in ``/``) neither. Object stores have no links or
-    devices: nothing is rejected unread."""
-    return list(_listing(folder, max_age, prefix)[1])
+def list_files(folder: RemotePath, max_age: float = 0.0) -> list[RemotePath]:
+    """Every object under ``folder``, sorted, with its size and time, in one listing, or the
+    same answer given up to ``max_age`` seconds ago. Names with a part starting with ``.`` or
+    ``_`` are not inputs (markers such as ``_READY``), as on disk; folder markers (keys ending
+    in ``/``) neither. Object stores have no links or devices: nothing is rejected unread."""
+    return list(_listing(folder, max_age, "")[1])
 
 
-def stats_under(folder: RemotePath, max_age: float | None = None, prefix: str = "") -> dict[str, RemoteStat]:
-    """``{url: (size, mtime_ns)}`` of every object under ``folder`` (whose name there starts with
-    ``prefix``), in one listing.
+def _listing_of(paths: list, base: RemotePath, max_age: float):
+    """The ``_listing`` that holds ``paths``: of their names' common prefix under ``base`` (a
+    shard's files are consecutive names), not of the whole folder."""
+    names = []
+    for loc in map(location, paths):
+        if isinstance(loc, RemotePath):
+            with contextlib.suppress(ValueError):  # outside base: not in any listing of it
+                names.append(loc.relative_to(base))
+    return _listing(base, max_age, os.path.commonprefix(names) if names else "")
+
+
+def stats_of(paths: list, base: RemotePath, max_age: float | None = None) -> dict[str, RemoteStat]:
+    """``{url: (size, mtime_ns)}`` of the objects under ``base`` that one listing of ``paths``'
+    common name prefix holds.
 
     Every shard's ``complete()`` asks for its files' manifest, several times per scheduling
     pass: a listing is reused for ``max_age`` seconds (default ``LISTING_MAX_AGE``, as
     ``tasks.clean.day_digest`` is), so a day of many shards is listed once per pass, not once
     per shard.
     """
-    return _listing(folder, LISTING_MAX_AGE if max_age is None else max_age, prefix)[2]
+    return _listing_of(paths, base, LISTING_MAX_AGE if max_age is None else max_age)[2]
 
 
 # ----------------------------------------------------------------------------------- reading, writing
@@ -458,9 +468,7 @@ class _Kept:
         remote = location(base) if base is not None else None
         if not isinstance(remote, RemotePath) or not (self.folder.is_dir() or keep):
             return  # nothing kept to take, or objects outside one folder: fetched as they come
-        names = [p.relative_to(remote) for p in locs if isinstance(p, RemotePath) and _under(p, remote)]
-        listed = _listing(remote, LISTING_MAX_AGE, os.path.commonprefix(names) if names else "")[1]
-        for p in listed:
+        for p in _listing_of(locs, remote, LISTING_MAX_AGE)[1]:
             info = p.info()
             tag = info.get("ETag") or info.get("etag") or info.get("md5Hash") or ""
             version = f"{info.get('size')}\0{_mtime_ns(info)}\0{tag}"
@@ -513,14 +521,6 @@ class _Kept:
 
 def _hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-
-
-def _under(p: RemotePath, base: RemotePath) -> bool:
-    try:
-        p.relative_to(base)
-        return True
-    except ValueError:
-        return False
 
 
 def _stage(locs: list, base, tmp: Path, first: int, kept: "_Kept | None" = None) -> Staged:
