@@ -45,6 +45,7 @@ class Extracted:
     kept: list = field(default_factory=list)  # per block: did it reach ``text``
     rule: str = ""  # what decided about the blocks left out (``html.model``, ``trafilatura``)
     probs: list = field(default_factory=list)  # per block: the block model's P(body) (``html_model`` only)
+    repeats: list = field(default_factory=list)  # per block: left out as a repeat of kept text (``html_model``)
 
     def visible_chars(self) -> int | None:
         """Characters of the page's visible text (blocks one a line), None without blocks."""
@@ -194,13 +195,17 @@ _COV = html_blocks.FEATURE_NAMES.index("cov")
 
 
 def kept_blocks(blocks: list[html_blocks.Block], candidate: str, comments: str,
-                model: HtmlModel) -> tuple[np.ndarray, np.ndarray]:
-    """(which blocks the model keeps, their P(body)): P(body), rounded (``stable``), against the
-    threshold for blocks the candidate holds (trafilatura kept them) or the one for blocks it left out."""
+                model: HtmlModel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """(which blocks the model keeps, their P(body), which it left out as repeats): P(body), rounded
+    (``stable``), against the threshold for blocks the candidate holds (trafilatura kept them) or the
+    one for blocks it left out; then a block that repeats a run of the kept text before it
+    (``html_blocks.repeated_runs``) is left out too."""
     tau_in, tau_out = model.tau
     X = html_blocks.block_features(blocks, candidate, comments)
     p = stable(model.booster.predict(X, num_threads=1))
-    return p >= np.where(X[:, _COV] >= 0.5, tau_in, tau_out), p
+    keep = p >= np.where(X[:, _COV] >= 0.5, tau_in, tau_out)
+    repeats = html_blocks.repeated_runs([b.text for b in blocks], keep)
+    return keep & ~np.array(repeats, dtype=bool), p, repeats
 
 
 def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str | None = None) -> Extracted:
@@ -232,11 +237,11 @@ def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str |
             except Exception:  # noqa: BLE001 - hostile input: fall back, never raise
                 text, comments = "", ""
             if model is not None:
-                keep, probs = kept_blocks(blocks, text, comments, model)
+                keep, probs, repeats = kept_blocks(blocks, text, comments, model)
                 if keep.any():
                     kept_text = "\n".join(b.text for b, k in zip(blocks, keep) if k)
                     return Extracted(kept_text, title, meta, "html_model", blocks, keep.tolist(), "html.model",
-                                     probs.tolist())
+                                     probs.tolist(), repeats)
             if text.strip():
                 cov = html_blocks.Coverage(text)
                 keep = [cov.of(html_blocks.tokens(b.text)) >= 0.5 for b in blocks]
@@ -260,6 +265,7 @@ def with_block_removals(decisions: list, got: Extracted, title: str | None, max_
     not reach the text added as a removed line, in page order where the lines map to the kept
     blocks one to one (else after them). Reason: what the page's structure says about the block
     (``html_blocks.structure_reason``: navigation, footer, related, caption, comments, title),
+    ``duplicate`` for a block the model kept that repeats a run of the text (rule ``html.repeat``),
     else ``extractor``; rule: the structure's (``html.nav``…) or what decided (``got.rule``)."""
     from .document import Decision
     from .normalize import split_lines
@@ -281,14 +287,18 @@ def with_block_removals(decisions: list, got: Extracted, title: str | None, max_
     normal, _ = split_lines("\n".join(left_out), max_line_chars)  # one pass; per block if it shifts
     if len(normal) != len(left_out):
         normal = [" ".join(split_lines(t, max_line_chars)[0]) for t in left_out]
+    repeats = got.repeats if len(got.repeats) == len(got.blocks) else [False] * len(got.blocks)
     at = 0
-    for block, kept, prob in zip(got.blocks, got.kept, probs):
+    for block, kept, prob, repeat in zip(got.blocks, got.kept, probs, repeats):
         if kept:
             kept_probs.append(prob)
             continue
         line = normal[at]
         at += 1
         if not line:
+            continue
+        if repeat:
+            removed.append((len(kept_probs), Decision(line, False, "duplicate", "html.repeat", prob)))
             continue
         said = html_blocks.structure_reason(block, title_keys)
         reason, rule = said if said else ("extractor", got.rule or got.method)

@@ -247,6 +247,35 @@ class Coverage:
         return 1.0 if toks[0] in self.uni else 0.0
 
 
+# A kept block that repeats a run of the text kept before it: most of its trigrams already kept,
+# taken from several earlier blocks (a hidden or AMP copy of the whole article after its paragraphs,
+# a teaser box that strings ledes together). One repeated paragraph is not a run: test pages and
+# real ones repeat a paragraph on purpose, and a heading repeats its table of contents entry.
+REPEAT_SHARE = 0.8  # share of the block's token trigrams already kept
+REPEAT_SOURCES = 3  # …found in at least this many earlier kept blocks
+REPEAT_MIN_TOKENS = 40  # …in a block of this many tokens or more
+
+
+def repeated_runs(texts: list[str], keep) -> list[bool]:
+    """Per block: kept, but it repeats a run of earlier kept blocks (``REPEAT_*``); such a block
+    is better left out (the text would hold it twice)."""
+    first_seen: dict[tuple[str, str, str], int] = {}
+    out = [False] * len(texts)
+    for i, (text, kept) in enumerate(zip(texts, keep)):
+        if not kept:
+            continue
+        toks = tokens(text)
+        tri = list(zip(toks, toks[1:], toks[2:]))
+        if len(toks) >= REPEAT_MIN_TOKENS:
+            found = [first_seen[g] for g in tri if g in first_seen]
+            if len(found) >= REPEAT_SHARE * len(tri) and len(set(found)) >= REPEAT_SOURCES:
+                out[i] = True
+                continue
+        for g in tri:
+            first_seen.setdefault(g, i)
+    return out
+
+
 # Per-block features (own), then the same few for neighbours, then page-level ones.
 OWN = (["log_chars", "log_tokens", "link_density", "depth", "rel_depth", "position", "char_position",
         "terminal", "sentences", "digit_share", "upper_share", "letter_share", "comma_rate",

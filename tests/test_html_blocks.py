@@ -150,3 +150,35 @@ def test_explain_shows_the_html_removals():
 def test_extract_html_blocks_survive_a_page_without_text():
     got = extract_html("<html><body><div></div></body></html>", max_bytes=10_000, max_depth=100)
     assert got.text.strip() == "" and got.blocks == []
+
+
+PARAGRAPHS = [f"Paragraph {word} of the story tells how the harbour board met on a Tuesday evening, "
+              f"voted on the budget for the {word} year and sent the plan to the town council for review."
+              for word in ("one", "two", "three", "four")]
+
+
+def test_a_block_that_repeats_a_run_of_kept_blocks_is_a_repeat():
+    copy = " ".join(PARAGRAPHS)  # a hidden or AMP copy of the whole article after its paragraphs
+    assert html_blocks.repeated_runs(PARAGRAPHS + [copy], [True] * 5) == [False] * 4 + [True]
+    # only kept blocks count: with two of the paragraphs left out the copy is the text's only copy of them
+    assert html_blocks.repeated_runs(PARAGRAPHS + [copy], [True, False, False, True, True]) == [False] * 5
+    # one paragraph repeated (on purpose, or a heading after its table-of-contents entry) stays
+    assert html_blocks.repeated_runs(PARAGRAPHS[:1] * 3, [True] * 3) == [False] * 3
+    # a short block made of common phrases is not a run
+    assert html_blocks.repeated_runs(PARAGRAPHS + ["the harbour board met on a Tuesday evening"], [True] * 5)[-1] is False
+
+
+def test_a_repeated_copy_of_the_article_is_on_record_as_a_duplicate():
+    page = ("<html><head><title>Harbour board budget</title></head><body><article><h1>Harbour board budget</h1>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article>"
+            + f'<div class="amp-copy"><div>{" ".join(PARAGRAPHS)}</div></div></body></html>')
+    got = extract_html(page, max_bytes=10**7, max_depth=500)
+    blocks = [b.text for b in got.blocks]
+    assert blocks[-1] == " ".join(PARAGRAPHS) and got.method == "html_model"
+    record = clean_html(page)
+    for p in PARAGRAPHS:
+        assert record["text"].count(p) == 1, p
+    # the model scores the copy as body (it is article text): the repeat rule leaves it out, on record
+    assert got.repeats[-1] and not got.kept[-1] and got.probs[-1] >= max(html_model(None).tau)
+    dup = [r for r in record["removed"] if r["reason"] == "duplicate"]
+    assert [r["rule"] for r in dup] == ["html.repeat"] and dup[0]["text"] == " ".join(PARAGRAPHS)

@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         if not len(p["y"]):
             return ""
         keep = p["prob"] >= np.where(p["X"][:, cov_col] >= 0.5, tau[0], tau[1])
-        return "\n".join(t for t, k in zip(p["texts"], keep) if k)
+        repeats = html_blocks.repeated_runs(p["texts"], keep)  # as at cleaning time (kept_blocks)
+        return "\n".join(t for t, k, r in zip(p["texts"], keep, repeats) if k and not r)
 
     grid = {tau: [page_score(p, text_at(p, tau)) for p in pages] for tau in TAUS}
     print(f"threshold grid {time.time() - t0:.0f}s", flush=True)
