@@ -77,6 +77,10 @@ _SENTENCE_END = re.compile(r"[.!?。！？](?:\s|$)")
 _DIGIT = re.compile(r"\d")
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 _UPPER = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯΑ-Ω]")
+# A hidden element is not shown, except React's streamed server rendering: the content of a Suspense
+# boundary arrives as ``<div hidden id="S:1f">`` at the end of the body and a script moves it into
+# its place in the page (``<template id="B:1f">``) at once; the reader sees it, so its text counts.
+_STREAMED = re.compile(r"S:[0-9a-f]+$")  # the boundary number in hex
 # A block that is one URL or one ISO timestamp (microdata leftovers, image links).
 _URLISH = re.compile(r"^\S*(?:://|www\.)\S*$|^\d{4}-\d\d-\d\dT\S*$")
 
@@ -155,7 +159,8 @@ def page_blocks(tree) -> list[Block]:
                 walker.skip_subtree()
                 continue
             get = el.get
-            if tag in skip_tags or get("hidden") is not None or get("aria-hidden") == "true":
+            if tag in skip_tags or (get("hidden") is not None and not _STREAMED.match(get("id") or "")) \
+                    or get("aria-hidden") == "true":
                 walker.skip_subtree()
                 skipping.append(el)
                 continue

@@ -182,3 +182,14 @@ def test_a_repeated_copy_of_the_article_is_on_record_as_a_duplicate():
     assert got.repeats[-1] and not got.kept[-1] and got.probs[-1] >= max(html_model(None).tau)
     dup = [r for r in record["removed"] if r["reason"] == "duplicate"]
     assert [r["rule"] for r in dup] == ["html.repeat"] and dup[0]["text"] == " ".join(PARAGRAPHS)
+
+
+def test_react_streamed_content_is_visible_other_hidden_elements_are_not():
+    # React's streamed server rendering sends a Suspense boundary's content as <div hidden id="S:…">
+    # and moves it into its <template id="B:…"> at once: readers see it
+    page = ('<html><body><main><h1>Index funds</h1><template id="B:1f"></template><p>Loading…</p></main>'
+            '<div hidden>A hidden menu</div><div hidden id="S:other">Not a streamed boundary</div>'
+            '<div hidden id="S:1f"><p>An index fund is an investment that tracks a market index.</p></div>'
+            '</body></html>')
+    texts = [b.text for b in html_blocks.page_blocks(load_html(page))]
+    assert texts == ["Index funds", "Loading…", "An index fund is an investment that tracks a market index."]
