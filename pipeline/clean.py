@@ -78,9 +78,17 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         return doc
     cfg = cfg or CleanConfig()
     raw = doc.raw
-    if len(raw) > cfg.max_document_chars:
-        raw = raw[: cfg.max_document_chars]
+
+    def capped(text: str) -> str:
+        """The first ``max_document_chars`` of the text to clean (of a page: of its extracted text;
+        its markup is bounded by ``max_input_bytes`` and ``max_html_bytes``)."""
+        if len(text) <= cfg.max_document_chars:
+            return text
         doc.capped.append("document_chars")
+        return text[: cfg.max_document_chars]
+
+    if doc.kind != "html":
+        raw = capped(raw)
     title = doc.title
     site = site_rules_for(cfg).for_document(doc.url, doc.id)
     selected: list[Decision] = []
@@ -96,7 +104,7 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None,
         doc.metadata.update({k: v for k, v in got.metadata.items() if k not in doc.metadata})
         doc.metadata["extractor"] = got.method
         title = title or got.title
-        raw = got.text
+        raw = capped(got.text)
     lines, cut = split_lines(raw, cfg.max_line_chars)
     if cut:
         doc.capped.append("line_chars")

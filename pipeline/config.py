@@ -19,7 +19,8 @@ class CleanConfig:
     """Bytes of one record of a multi-document input (a JSONL line, a WARC record's body): JSONL
     and WARC are streamed record by record, and a longer record is rejected as ``too_large``."""
     max_document_chars: int = 2_000_000
-    """Characters of one document kept for cleaning; the rest is dropped and counted as capped."""
+    """Characters of one document kept for cleaning; the rest is dropped and counted as capped. For a
+    page, of its extracted text (a 3 MB page of inline scripts is not capped: ``max_html_bytes``)."""
     max_line_chars: int = 20_000
     """A longer single line is cut to this length (a 5 MB line is not prose)."""
     max_html_bytes: int = 5_000_000

@@ -62,12 +62,23 @@ def _soup_text(html: str) -> tuple[str, str | None]:
     return soup.get_text("\n", strip=True), title or None
 
 
+# Tags that never close, so that they do not nest: void elements, comments and <!DOCTYPE> (self-closed
+# ones, ``<path/>``, are counted by their "/>").
+_NO_CLOSE = ("<img", "<br", "<input", "<meta", "<link", "<hr", "<source", "<area", "<col", "<embed",
+             "<param", "<track", "<wbr", "<base", "<!")
+
+
 def looks_too_deep(html: str, max_depth: int) -> bool:
-    """Cheap guard: more opening than closing tags by ``max_depth`` means pathological nesting."""
+    """Cheap guard: more opening than closing tags by ``max_depth`` means pathological nesting.
+    Tags that never close (``_NO_CLOSE``, self-closed ones) are not openings: a page of a thousand
+    images and inline SVG icons is not deep."""
     if len(html) < max_depth * 3:
         return False
     opens = html.count("<") - 2 * html.count("</")
-    return opens > max_depth
+    if opens <= max_depth:
+        return False
+    low = html.lower()  # only for the pages the first count flags
+    return opens - low.count("/>") - sum(low.count(tag) for tag in _NO_CLOSE) > max_depth
 
 
 def page_metadata(tree: HtmlElement) -> tuple[str | None, dict]:
@@ -214,7 +225,8 @@ def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str |
     The page's visible text blocks (``html_blocks.page_blocks``) are scored by the HTML block
     model, which reads each block's DOM features and how much of it trafilatura's default mode
     kept; the blocks it keeps, in page order, are the text (method ``html_model``). Without a
-    model, or when it keeps nothing, trafilatura's text (``trafilatura``). ``Extracted.blocks`` and
+    model, trafilatura's text (``trafilatura``); when the model keeps nothing, trafilatura's text in
+    its default mode. ``Extracted.blocks`` and
     ``Extracted.kept`` say which visible blocks did not reach the text, for the removal record.
 
     Never raises: whatever lxml or trafilatura cannot handle goes to the BeautifulSoup fallback.
@@ -242,6 +254,10 @@ def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str |
                     kept_text = "\n".join(b.text for b, k in zip(blocks, keep) if k)
                     return Extracted(kept_text, title, meta, "html_model", blocks, keep.tolist(), "html.model",
                                      probs.tolist(), repeats)
+                if CANDIDATE_MODES[model.candidate][1]:
+                    # the model kept no block of a fast candidate: trafilatura's default mode, whose
+                    # comparison with readability and jusText rescues pages its main pass misreads
+                    text = _trafilatura_text(tree, favor_precision=False) or text
             if text.strip():
                 cov = html_blocks.Coverage(text)
                 keep = [cov.of(html_blocks.tokens(b.text)) >= 0.5 for b in blocks]

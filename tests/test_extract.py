@@ -160,3 +160,33 @@ def test_too_large_or_too_deep_skips_the_parse(monkeypatch):
     assert extract_html(PAGE, max_bytes=100, max_depth=2_000).method == "soup_capped"
     deep = "<html><body>" + "<div>" * 3_000 + PARAGRAPHS[0] + "</div>" * 10 + "</body></html>"
     assert extract_html(deep, **LIMITS).method in ("soup_capped", "regex_fallback")
+
+
+def test_a_page_of_many_images_and_icons_is_not_too_deep():
+    # void elements and self-closed SVG shapes never close: they do not nest
+    icons = '<svg viewBox="0 0 8 8"><path d="M0 0h8v8z"/><circle r="2"/></svg>'
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><link rel='icon' href='/i.png'></head><body>"
+            + "".join(f'<a href="/p/{i}"><img src="/{i}.jpg" alt="">{icons}</a><br>' for i in range(1_500))
+            + f"<article><p>{PARAGRAPHS[0]}</p><p>{PARAGRAPHS[1]}</p></article></body></html>")
+    assert not extract.looks_too_deep(page, 2_000)
+    assert extract.looks_too_deep("<div>" * 3_000 + "text", 2_000)
+    got = extract_html(page, **LIMITS)
+    assert got.method not in ("soup_capped", "regex_fallback") and PARAGRAPHS[0] in got.text
+
+
+def test_when_the_model_keeps_no_block_trafilatura_s_default_mode_decides(monkeypatch):
+    import numpy as np
+
+    calls = []
+    real = extract._trafilatura_doc
+
+    def doc(tree, favor_precision, include_comments=False, fast=False):
+        calls.append(fast)
+        return ("Home\nContact", "") if fast else real(tree, favor_precision, include_comments, fast)
+
+    monkeypatch.setattr(extract, "_trafilatura_doc", doc)
+    monkeypatch.setattr(extract, "kept_blocks", lambda blocks, *a: (np.zeros(len(blocks), bool),
+                                                                    np.zeros(len(blocks)), [False] * len(blocks)))
+    got = extract_html(PAGE, **LIMITS)
+    assert extract.html_model().candidate == "fast_c" and calls == [True, False]
+    assert got.method == "trafilatura" and PARAGRAPHS[0] in got.text and "Home\nContact" not in got.text

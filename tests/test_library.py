@@ -151,3 +151,19 @@ def test_clean_html_oversized_goes_to_soup():
     assert r["metadata"]["extractor"] == "soup_capped"
     assert "var x" not in r["text"]
     assert "soup_capped" in r["stats"]["capped"]
+
+
+def test_max_document_chars_of_a_page_counts_its_text_not_its_markup():
+    # a page heavy with inline script (3 MB pages of JSON state are common) is not cut before extraction
+    article = "".join(f"<p>Paragraph {i} tells how the harbour board met and voted on the budget for the year.</p>"
+                      for i in range(30))
+    html = ("<html><head><title>Budget</title><script>var state = '" + "x" * 20_000 + "';</script></head>"
+            f"<body><article>{article}</article></body></html>")
+    r = pipeline.clean_html(html, cfg=CleanConfig(max_document_chars=10_000, statistical=False))
+    assert "document_chars" not in r["stats"]["capped"]
+    assert "Paragraph 29 tells" in r["text"]
+    # the cap still holds for the text: 30 paragraphs of ~85 characters over a cap of 1,000
+    r = pipeline.clean_html(html, cfg=CleanConfig(max_document_chars=1_000, statistical=False))
+    assert "document_chars" in r["stats"]["capped"]
+    assert "Paragraph 0 tells" in r["text"] and "Paragraph 29 tells" not in r["text"]
+    assert len(r["text"].replace("\n\n", "\n")) <= 1_000
