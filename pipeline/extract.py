@@ -225,8 +225,8 @@ def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str |
     The page's visible text blocks (``html_blocks.page_blocks``) are scored by the HTML block
     model, which reads each block's DOM features and how much of it trafilatura's default mode
     kept; the blocks it keeps, in page order, are the text (method ``html_model``). Without a
-    model, trafilatura's text (``trafilatura``); when the model keeps nothing, trafilatura's text in
-    its default mode. ``Extracted.blocks`` and
+    model, trafilatura's text (``trafilatura``); when the model keeps nothing, the longer of
+    trafilatura's fast and default texts. ``Extracted.blocks`` and
     ``Extracted.kept`` say which visible blocks did not reach the text, for the removal record.
 
     Never raises: whatever lxml or trafilatura cannot handle goes to the BeautifulSoup fallback.
@@ -255,9 +255,10 @@ def extract_html(html: str, *, max_bytes: int, max_depth: int, model_path: str |
                     return Extracted(kept_text, title, meta, "html_model", blocks, keep.tolist(), "html.model",
                                      probs.tolist(), repeats)
                 if CANDIDATE_MODES[model.candidate][1]:
-                    # the model kept no block of a fast candidate: trafilatura's default mode, whose
+                    # the model kept no block of a fast candidate: trafilatura's default mode too, whose
                     # comparison with readability and jusText rescues pages its main pass misreads
-                    text = _trafilatura_text(tree, favor_precision=False) or text
+                    # (one that found only a footer); the longer text of the two is the answer
+                    text = max(text, _trafilatura_text(tree, favor_precision=False), key=len)
             if text.strip():
                 cov = html_blocks.Coverage(text)
                 keep = [cov.of(html_blocks.tokens(b.text)) >= 0.5 for b in blocks]

@@ -190,3 +190,8 @@ def test_when_the_model_keeps_no_block_trafilatura_s_default_mode_decides(monkey
     got = extract_html(PAGE, **LIMITS)
     assert extract.html_model().candidate == "fast_c" and calls == [True, False]
     assert got.method == "trafilatura" and PARAGRAPHS[0] in got.text and "Home\nContact" not in got.text
+    # the longer text of the two wins: a fast text longer than the default one stays
+    long_fast = "\n".join(PARAGRAPHS * 3)
+    monkeypatch.setattr(extract, "_trafilatura_doc", lambda tree, p, c=False, fast=False:
+                        (long_fast, "") if fast else real(tree, p, c, fast))
+    assert extract_html(PAGE, **LIMITS).text == long_fast
