@@ -112,6 +112,14 @@ def upload_tree(client, local: Path, prefix: str) -> None:
             client.upload_file(str(path), BUCKET, f"{prefix}/{path.relative_to(local).as_posix()}")
 
 
+def uploaded_day(client, tmp_path: Path) -> Path:
+    """``make_day`` under ``tmp_path/raw/DATE``, uploaded to ``s3://BUCKET/raw``; returns the local raw root."""
+    raw = tmp_path / "raw"
+    make_day(raw / DATE)
+    upload_tree(client, raw, "raw")
+    return raw
+
+
 def keys(client, prefix: str) -> dict[str, dict]:
     found = {}
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
@@ -186,9 +194,7 @@ def luigi_cfg(monkeypatch):
 
 
 def test_partition_from_s3_to_s3_equals_the_local_one(aws_env, luigi_cfg, tmp_path):
-    raw = tmp_path / "raw"
-    make_day(raw / DATE)
-    upload_tree(aws_env, raw, "raw")
+    raw = uploaded_day(aws_env, tmp_path)
     ok, ran = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean/")
     assert ok and ran.count("CleanShard") == 4 and ran[-1] == "CleanPartition"
     records, rejects, summary, parts = s3_partition(aws_env, f"clean/{DATE}")
@@ -221,9 +227,7 @@ def test_partition_from_s3_to_s3_equals_the_local_one(aws_env, luigi_cfg, tmp_pa
 
 
 def test_rerun_after_a_kill_finishes_only_what_is_missing(aws_env, luigi_cfg, tmp_path):
-    raw = tmp_path / "raw"
-    make_day(raw / DATE)
-    upload_tree(aws_env, raw, "raw")
+    uploaded_day(aws_env, tmp_path)
     ok, _ = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean", output_format="jsonl.gz")
     assert ok
     before, _, summary, _ = s3_partition(aws_env, f"clean/{DATE}")
@@ -245,9 +249,7 @@ def test_a_failed_shard_leaves_no_part_and_no_success(aws_env, luigi_cfg, tmp_pa
     """Readers never see half a part: a shard that dies mid-way uploads nothing."""
     import tasks.clean
 
-    raw = tmp_path / "raw"
-    make_day(raw / DATE)
-    upload_tree(aws_env, raw, "raw")
+    uploaded_day(aws_env, tmp_path)
     real = tasks.clean.clean_units
 
     def dies_after_two(*args, **kwargs):
@@ -380,9 +382,7 @@ def test_a_listing_older_than_the_objects_is_not_what_the_outputs_record(aws_env
     import tasks.storage
 
     monkeypatch.setattr(tasks.storage, "LISTING_MAX_AGE", 1e9)  # the worst case: kept all run long
-    raw = tmp_path / "raw"
-    make_day(raw / DATE)
-    upload_tree(aws_env, raw, "raw")
+    raw = uploaded_day(aws_env, tmp_path)
     luigi_cfg.set("decruft", "raw_root", f"s3://{BUCKET}/raw")
     tasks.clean.day_digest(dt.date.fromisoformat(DATE))  # listed and fingerprinted now
     luigi_cfg.remove_option("decruft", "raw_root")
@@ -438,9 +438,7 @@ def test_a_partition_cleaned_group_by_group_equals_the_local_one(aws_env, luigi_
     from tasks import storage
 
     monkeypatch.setattr(storage, "STAGE_FILES", 2)
-    raw = tmp_path / "raw"
-    make_day(raw / DATE)
-    upload_tree(aws_env, raw, "raw")
+    raw = uploaded_day(aws_env, tmp_path)
     ok, _ = build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/clean", shard_max_files="4")
     assert ok
     records, rejects, summary, _ = s3_partition(aws_env, f"clean/{DATE}")
