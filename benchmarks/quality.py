@@ -47,8 +47,9 @@ def print_cv_table(model: dict) -> None:
         for name, x in cv.get(key, {}).items():
             print(_row(name, x))
     print(f"\nknobs per fold (regime cut on the share of tokens in long lines, tau below, tau at or above, "
-          f"switch penalty): {model.get('fold_knobs')};\nshipped: cut {model.get('dense_page_long_share')}, "
-          f"tau {model.get('tau')} / {model.get('tau_dense')}, penalty {model.get('switch_penalty')}")
+          f"switch penalty, P(body) kept after the end marker): {model.get('fold_knobs')};\n"
+          f"shipped: cut {model.get('dense_page_long_share')}, tau {model.get('tau')} / {model.get('tau_dense')}, "
+          f"penalty {model.get('switch_penalty')}, end keep {model.get('end_keep_p', 2.0)}")
 
 
 def main(argv: list[str] | None = None) -> int:

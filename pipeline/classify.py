@@ -26,7 +26,9 @@ Stages (each names itself in ``Decision.rule`` when it removes a line):
 5. ``stat.headline``: open lines that repeat the headline (reason ``headline``).
 6. ``stat.end_marker``: once ``end_min_words`` body words were kept, the first comment-section
    marker (a ``comments`` rule hit other than a bare counter, or a thread of "name says:" +
-   date heads) ends the article; open lines from it on go (reason ``comments``).
+   date heads) ends the article; open lines from it on go (reason ``comments``), except those
+   the model scores ``end_keep_p`` or more (a forum's answers, an article that goes on below a
+   comment link; the threshold is chosen by cross-validation, 2.0: none).
 
 Features are built column-wise (numpy, no per-line Python beyond reading each line once) and
 scored by LightGBM's compiled predict; scores are rounded (``stable``) before any threshold;
@@ -581,14 +583,23 @@ SMOOTH_NAMES: list[str] = [
 SMOOTH_BASE = ["log_words", "terminal", "stop_density", "prev_fixed", "next_fixed", "doc_long_share",
                "doc_log_lines", "doc_token_long_share", "doc_fixed_share", "pos", "fixed_within3",
                "bullet_start", "colon_end", "prev_colon_end", "quantity_start"]
+# Where the line stands against the page's text as the first stage sees it (the whole page at once):
+# the main segment (the run of lines with the largest sum of (P(body) - 0.5) x sqrt(words + 1):
+# the article, when it is one run) and the runs of likely body lines (P(body) >= 0.5, gaps of up to
+# SEGMENT_GAP lines bridged): a second run of prose after the article (comments, an author's bio,
+# teasers) is small beside the main one.
+SMOOTH_SEGMENT = ["seg_inside", "seg_token_share", "seg_before", "seg_after", "run_mass_ratio", "run_rank"]
+SMOOTH_COLUMNS = SMOOTH_NAMES + SMOOTH_BASE + SMOOTH_SEGMENT
+SEGMENT_GAP = 2
 
 
 def smooth_features(p: np.ndarray, feats: np.ndarray) -> np.ndarray:
     """Stage-2 rows: per line the first stage's P(body) ``p`` (rule-fixed lines: 0 for a removal,
-    1 for a keep), that of its neighbours and windows, page statistics of ``p``, and the
-    ``SMOOTH_BASE`` columns of ``feats`` (rows of ``extract_features``). Array operations only."""
+    1 for a keep), that of its neighbours and windows, page statistics of ``p``, the
+    ``SMOOTH_BASE`` columns of ``feats`` (rows of ``extract_features``) and where the line stands
+    against the page's main segment and runs of body lines (``SMOOTH_SEGMENT``). Array operations only."""
     n = len(p)
-    width = len(SMOOTH_NAMES) + len(SMOOTH_BASE)
+    width = len(SMOOTH_COLUMNS)
     if n == 0:
         return np.zeros((0, width))
     p = np.asarray(p, dtype=float)
@@ -610,7 +621,55 @@ def smooth_features(p: np.ndarray, feats: np.ndarray) -> np.ndarray:
         high_cum / max(1, int(high.sum())),
     ]
     base = feats[:, [FEATURE_NAMES.index(name) for name in SMOOTH_BASE]]
-    return stable(np.column_stack(cols + [base]))
+    words = np.expm1(feats[:, FEATURE_NAMES.index("log_words")])
+    return stable(np.column_stack(cols + [base] + _segment_columns(p, words)))
+
+
+def main_segment(score: np.ndarray) -> tuple[int, int]:
+    """(a, b): the run ``score[a..b]`` of largest sum (prefix sums, rounded so that ties do not
+    depend on the order of additions; the first best end, the shortest run ending there)."""
+    c = stable(np.concatenate(([0.0], np.cumsum(score))))
+    low = np.minimum.accumulate(c[:-1])  # the smallest prefix sum before each end
+    b = int(np.argmax(c[1:] - low))
+    a = int(np.flatnonzero(c[: b + 1] == low[b])[-1])
+    return a, b
+
+
+def body_runs(high: np.ndarray, gap: int = SEGMENT_GAP) -> np.ndarray:
+    """Per line, the number of its run of ``high`` lines (runs split where more than ``gap``
+    lines in a row are not high; the lines of a bridged gap belong to the run), -1 outside runs."""
+    n = len(high)
+    at = np.arange(n)
+    h = np.flatnonzero(high)
+    if not len(h):
+        return np.full(n, -1)
+    run_of = np.full(n, -1)
+    run_of[h] = np.cumsum(np.concatenate(([True], np.diff(h) > gap + 1))) - 1
+    prev = np.maximum.accumulate(np.where(high, at, -1))  # the last high line at or above
+    nxt = np.minimum.accumulate(np.where(high, at, n)[::-1])[::-1]  # the first at or below
+    prev_run = run_of[np.maximum(prev, 0)]
+    inside = (prev >= 0) & (nxt < n) & (prev_run == run_of[np.minimum(nxt, n - 1)])
+    return np.where(inside, prev_run, -1)
+
+
+def _segment_columns(p: np.ndarray, words: np.ndarray) -> list[np.ndarray]:
+    """The ``SMOOTH_SEGMENT`` columns of lines with P(body) ``p`` and ``words`` words."""
+    n = len(p)
+    at = np.arange(n)
+    a, b = main_segment((p - 0.5) * np.sqrt(words + 1.0))
+    total = float(words.sum()) or 1.0
+    run = body_runs(p >= 0.5)
+    ratio, rank = np.zeros(n), np.full(n, 6.0)
+    if run.max() >= 0:
+        member = run >= 0
+        mass = np.bincount(run[member], weights=words[member])
+        order = np.argsort(-mass, kind="stable")
+        place = np.empty(len(mass))
+        place[order] = np.arange(len(mass))
+        ratio[member] = mass[run[member]] / (mass.max() or 1.0)
+        rank[member] = np.minimum(place[run[member]], 5)
+    return [(at >= a) & (at <= b), np.full(n, float(words[a:b + 1].sum()) / total),
+            np.log1p(np.maximum(a - at, 0)), np.log1p(np.maximum(at - b, 0)), ratio, rank]
 
 
 def _stage_inputs(p1: np.ndarray, fixed: list[Decision | None]) -> np.ndarray:
@@ -629,7 +688,7 @@ def load_model(path: str = str(MODEL_PATH)) -> dict:
 
     with open(path, encoding="utf-8") as fh:
         model = json.load(fh)
-    if model["features"] != FEATURE_NAMES or model["smooth_features"] != SMOOTH_NAMES + SMOOTH_BASE:
+    if model["features"] != FEATURE_NAMES or model["smooth_features"] != SMOOTH_COLUMNS:
         raise ValueError(f"{path}: features differ from this code's; retrain the model (make train-text)")
     folder = Path(path).parent
     for stage in ("stage1", "stage2"):
@@ -806,6 +865,7 @@ def decide(
         for i in open_idx:
             keep[i] = probs[i] >= best * 0.9
     end = end_of_article(lines, fixed, keep, model.get("end_min_words", 60))
+    end_keep = model.get("end_keep_p", 2.0)
     title_key = word_key(title) if title else ""
     out: list[Decision] = []
     for i, line in enumerate(lines):
@@ -814,7 +874,7 @@ def decide(
             continue
         p = probs[i]
         alone = p >= tau
-        if i >= end:  # the marker starts the comment section (a rule-fixed marker is decided above)
+        if i >= end and p < end_keep:  # the marker starts the comment section (a rule-fixed marker is decided above)
             out.append(Decision(line, False, "comments", "stat.end_marker", p))
         elif keep[i]:
             out.append(Decision(line, True, None, None if alone else "stat.smoothing", p))

@@ -111,14 +111,15 @@ def test_format_for_output_rules(tmp_path: Path):
 
 def test_text_format_separates_documents_by_a_form_feed_line(work: Path):
     """Paragraphs: one blank line; documents: a line holding only U+000C, which no clean text can hold."""
-    tricky = "First paragraph of the third document.\f\n\f\n\x0cSecond\fparagraph, after form feeds."
+    # two sentences of prose (no line for the labeller to judge): the test is about the separators
+    tricky = "First paragraph of the third document.\f\n\f\n\x0cSecond\fparagraph of it, after form feeds."
     (work / "c.jsonl").write_text(json.dumps({"id": "c", "text": tricky}) + "\n", encoding="utf-8")
     res = decruft("clean", "a.txt", "b.txt", "c.jsonl", "--format", "text", cwd=work)
     assert res.returncode == 0, res.stderr
     out = res.stdout.decode("utf-8")
     docs = out.split("\n\f\n")
     assert docs == [f"{BODY}\n\n{BODY2}", BODY2,
-                    "First paragraph of the third document.\n\nSecond paragraph, after form feeds.\n"]
+                    "First paragraph of the third document.\n\nSecond paragraph of it, after form feeds.\n"]
     assert out.count("\f") == 2  # only the two separator lines
     # (split at "\n": str.splitlines() also breaks lines at a form feed)
     assert [line for line in out.split("\n") if "\f" in line] == ["\f", "\f"]

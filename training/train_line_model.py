@@ -12,7 +12,8 @@ Model, two stages (both LightGBM binary trees, deterministic, 1 thread, fixed se
    windows, page statistics, position relative to the headline anchor and the body mass, jusText
    stoplist density, punctuation, digits, capitals, in-page repetition) -> P(body) per open line.
 2. ``stage2``, the learned smoothing: over ``smooth_features`` — the stage-1 P(body) of the line,
-   of its neighbours and windows, page statistics of it — trained on the stage-1 *out-of-fold*
+   of its neighbours and windows, page statistics of it, where the line stands against the page's
+   main segment and its runs of likely body lines — trained on the stage-1 *out-of-fold*
    probabilities (a model that never saw the page's site made them), as at run time.
 
 Weights: per line sqrt(tokens + 1), normalised so that every document weighs the same, times
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import pickle
 import sys
@@ -51,7 +53,7 @@ sys.path.insert(0, str(REPO / "training"))
 
 import corpus_records  # noqa: E402
 from pipeline.classify import (  # noqa: E402
-    FEATURE_NAMES, MODEL_PATH, PROSE_SHARE, SMOOTH_BASE, SMOOTH_NAMES, _stage_inputs, decide_scored, extract_features,
+    FEATURE_NAMES, MODEL_PATH, PROSE_SHARE, SMOOTH_COLUMNS, _stage_inputs, decide_scored, extract_features,
     smooth_features,
 )
 from pipeline.evaluate import _TOKEN, aggregate, aggregate_wcxb, score_document, shingles, wcxb_score  # noqa: E402
@@ -72,6 +74,8 @@ PENALTIES = (0.0, 1.0)
 # regime cuts on the page's share of tokens in long lines (2.0: one regime)
 CUTS = (0.3, 0.45, 0.6, 0.75, 2.0)
 END_MIN_WORDS = 60
+# lines after the end marker kept on their own score from this P(body) on (2.0: the marker cuts all)
+END_KEEPS = (2.0, 0.9, 0.8, 0.0)
 SET_LABEL = {"dev": "dev", "train/wcxb": "wcxb", "train/readability": "readability", "train/zh": "zh"}
 
 
@@ -159,52 +163,51 @@ def fast_prf(d: dict, text: str) -> tuple:
     return (np.nan if p is None else p), (np.nan if r is None else r), f1
 
 
-def decisions_of(d, probs, tau, penalty):
-    params = {"tau": tau, "switch_penalty": penalty, "end_min_words": END_MIN_WORDS}
+def decisions_of(d, probs, tau, penalty, end_keep):
+    params = {"tau": tau, "switch_penalty": penalty, "end_min_words": END_MIN_WORDS, "end_keep_p": end_keep}
     return decide_scored(d["lines"], d["fixed"], probs.tolist(), params, d["title"])
 
 
 def knob_params(knob) -> dict:
-    """(cut, tau below it, tau at or above it, penalty) -> the model's decision parameters."""
-    cut, tau_low, tau_high, pen = knob
+    """(cut, tau below it, tau at or above it, penalty, end keep) -> the model's decision parameters."""
+    cut, tau_low, tau_high, pen, end_keep = knob
     return {"tau": tau_low, "tau_dense": tau_high, "dense_page_long_share": cut, "switch_penalty": pen,
-            "end_min_words": END_MIN_WORDS}
+            "end_min_words": END_MIN_WORDS, "end_keep_p": end_keep}
 
 
 def choose_knobs(grid, prose, set_arr, mask) -> tuple:
-    """The best (cut, tau_low, tau_high, penalty) on the documents of ``mask``: the mean over the
+    """The best (cut, tau_low, tau_high, penalty, end keep) on the documents of ``mask``: the mean over the
     sets of each set's own figure — WCXB: the mean of per-page F1; the others: the F1 of mean P and
     mean R (corpus README) — the figures that are reported."""
     sets = sorted(set(set_arr[mask].tolist()))
     best = None
-    for cut in CUTS:
+    for cut, pen, end_keep in itertools.product(CUTS, PENALTIES, END_KEEPS):
         high = prose >= cut
-        for pen in PENALTIES:
-            # per set, regime and tau: sums and counts of P, R, F1
-            sums = {}
-            for s in sets:
-                for side_name, side in (("low", ~high), ("high", high)):
-                    m = mask & (set_arr == s) & side
-                    for t in TAUS:
-                        P, R, F = grid[(t, pen)]
-                        sums[(s, side_name, t)] = (np.nansum(P[m]), int(np.sum(~np.isnan(P[m]))),
-                                                   np.nansum(R[m]), int(np.sum(~np.isnan(R[m]))),
-                                                   float(F[m].sum()), int(m.sum()))
-            for t_low in TAUS:
-                for t_high in TAUS if cut <= 1.0 else (t_low,):
-                    figs = []
-                    for s in sets:
-                        a, b = sums[(s, "low", t_low)], sums[(s, "high", t_high)]
-                        sp, cp, sr, cr, sf, n = (x + y for x, y in zip(a, b))
-                        if s == "train/wcxb":
-                            figs.append(sf / max(n, 1))
-                        else:
-                            mp, mr = sp / max(cp, 1), sr / max(cr, 1)
-                            figs.append(2 * mp * mr / (mp + mr) if mp + mr > 0 else 0.0)
-                    total = round(float(np.mean(figs)), 6)
-                    key = (total, -pen, -cut, -abs(t_low - 0.5), -abs(t_high - 0.5))
-                    if best is None or key > best[0]:
-                        best = (key, (cut, t_low, t_high, pen))
+        # per set, regime and tau: sums and counts of P, R, F1
+        sums = {}
+        for s in sets:
+            for side_name, side in (("low", ~high), ("high", high)):
+                m = mask & (set_arr == s) & side
+                for t in TAUS:
+                    P, R, F = grid[(t, pen, end_keep)]
+                    sums[(s, side_name, t)] = (np.nansum(P[m]), int(np.sum(~np.isnan(P[m]))),
+                                               np.nansum(R[m]), int(np.sum(~np.isnan(R[m]))),
+                                               float(F[m].sum()), int(m.sum()))
+        for t_low in TAUS:
+            for t_high in TAUS if cut <= 1.0 else (t_low,):
+                figs = []
+                for s in sets:
+                    a, b = sums[(s, "low", t_low)], sums[(s, "high", t_high)]
+                    sp, cp, sr, cr, sf, n = (x + y for x, y in zip(a, b))
+                    if s == "train/wcxb":
+                        figs.append(sf / max(n, 1))
+                    else:
+                        mp, mr = sp / max(cp, 1), sr / max(cr, 1)
+                        figs.append(2 * mp * mr / (mp + mr) if mp + mr > 0 else 0.0)
+                total = round(float(np.mean(figs)), 6)
+                key = (total, -pen, end_keep, -cut, -abs(t_low - 0.5), -abs(t_high - 0.5))
+                if best is None or key > best[0]:
+                    best = (key, (cut, t_low, t_high, pen, end_keep))
     return best[1]
 
 
@@ -281,17 +284,16 @@ def main(argv: list[str] | None = None) -> int:
     # the knobs: per (tau, penalty) every document's score; fold k's from the other folds
     sets = sorted({d["set"] for d in docs})
     grid = {}
-    for tau in TAUS:
-        for pen in PENALTIES:
-            prf = np.array([fast_prf(d, kept_text(decisions_of(d, p2[i], tau, pen)))
-                            for i, d in enumerate(docs)], dtype=float)
-            grid[(tau, pen)] = (prf[:, 0], prf[:, 1], prf[:, 2])
+    for knob in itertools.product(TAUS, PENALTIES, END_KEEPS):
+        prf = np.array([fast_prf(d, kept_text(decisions_of(d, p2[i], *knob)))
+                        for i, d in enumerate(docs)], dtype=float)
+        grid[knob] = (prf[:, 0], prf[:, 1], prf[:, 2])
     log("knob grid")
     set_arr = np.array([d["set"] for d in docs])
     prose = np.array([float(x[0, PROSE_SHARE]) if len(x) else 0.0 for x in X])
     fold_knobs = [choose_knobs(grid, prose, set_arr, folds != k) for k in range(FOLDS)]
     shipped_knob = choose_knobs(grid, prose, set_arr, folds >= 0)
-    log(f"fold knobs (cut, tau low, tau high, penalty) {fold_knobs}; shipped {shipped_knob}")
+    log(f"fold knobs (cut, tau low, tau high, penalty, end keep) {fold_knobs}; shipped {shipped_knob}")
 
     # out-of-fold decisions with fold k's knobs: the reported figures and oof.pkl
     oof_rows, scores = [], []
@@ -350,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         files[stage] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     meta = {
         "stage1": "line_stage1.txt", "stage2": "line_stage2.txt", "sha256": files,
-        "features": list(FEATURE_NAMES), "smooth_features": list(SMOOTH_NAMES) + list(SMOOTH_BASE),
+        "features": list(FEATURE_NAMES), "smooth_features": list(SMOOTH_COLUMNS),
         **knob_params(shipped_knob),
         "fold_knobs": [list(k) for k in fold_knobs], "params": PARAMS, "rounds": ROUNDS,
         "params_stage2": PARAMS2, "rounds_stage2": ROUNDS2, "dev_weight": DEV_WEIGHT,
