@@ -39,10 +39,12 @@ import argparse
 import hashlib
 import itertools
 import json
+import multiprocessing
 import pickle
 import sys
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +83,16 @@ SET_LABEL = {"dev": "dev", "train/wcxb": "wcxb", "train/readability": "readabili
 
 def _features(job):
     return extract_features(*job)
+
+
+_GRID_INPUT: tuple = ()  # (docs, p2) for the knob grid's worker processes (inherited at fork)
+
+
+def _grid_column(knob) -> np.ndarray:
+    """Every document's (P, R, F1) under one (tau, penalty, end keep)."""
+    docs, p2 = _GRID_INPUT
+    return np.array([fast_prf(d, kept_text(decisions_of(d, p2[i], *knob))) for i, d in enumerate(docs)],
+                    dtype=float)
 
 
 def fit(X, y, w, params, rounds):
@@ -255,8 +267,6 @@ def main(argv: list[str] | None = None) -> int:
     for d in docs:
         d["open"] = np.array([f is None for f in d["fixed"]], dtype=bool)
         d["empty_page"] = not d["lines"]
-    from concurrent.futures import ProcessPoolExecutor
-
     with ProcessPoolExecutor(2) as pool:  # the same arrays as one process computes
         X = list(pool.map(_features, [(d["lines"], d["fixed"], d["title"]) for d in docs], chunksize=16))
     weights = doc_weights(docs)
@@ -283,11 +293,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # the knobs: per (tau, penalty) every document's score; fold k's from the other folds
     sets = sorted({d["set"] for d in docs})
-    grid = {}
-    for knob in itertools.product(TAUS, PENALTIES, END_KEEPS):
-        prf = np.array([fast_prf(d, kept_text(decisions_of(d, p2[i], *knob)))
-                        for i, d in enumerate(docs)], dtype=float)
-        grid[knob] = (prf[:, 0], prf[:, 1], prf[:, 2])
+    global _GRID_INPUT
+    _GRID_INPUT = (docs, p2)
+    knobs = list(itertools.product(TAUS, PENALTIES, END_KEEPS))
+    # two processes forked after the decisions' inputs exist (nothing is pickled but the knob)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        grid = {knob: (prf[:, 0], prf[:, 1], prf[:, 2]) for knob, prf in zip(knobs, pool.map(_grid_column, knobs))}
+    _GRID_INPUT = ()
     log("knob grid")
     set_arr = np.array([d["set"] for d in docs])
     prose = np.array([float(x[0, PROSE_SHARE]) if len(x) else 0.0 for x in X])
