@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             p2[i] = p
         log(f"stage 2 fold {k}")
 
-    # the knobs: per (tau, penalty) every document's score; fold k's from the other folds
+    # the knobs: per (tau, penalty, end keep) every document's score; fold k's from the other folds
     sets = sorted({d["set"] for d in docs})
     global _GRID_INPUT
     _GRID_INPUT = (docs, p2)
